@@ -1,0 +1,97 @@
+//! Startup that tests can drive: `build(settings)` gives an [`App`], and
+//! [`App::serve`] runs it on a listener until a shutdown future resolves.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::dialect::{Access, DbError, Pool};
+use crate::http::{self, auth::Tokens, AppState};
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::store::{Store, StoreError};
+use crate::verify::Verifier;
+
+/// Why the app could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A built, not yet running gateway.
+pub struct App {
+    router: Router,
+    store: Store,
+}
+
+/// Builds the gateway from settings. The pool connects lazily, so this
+/// succeeds while the database is down; `/readyz` tells when it is back.
+pub fn build(settings: &Settings) -> Result<App, BuildError> {
+    let metrics = Metrics::new();
+    let pool = Pool::open(&settings.database, Access::ReadOnly)?;
+    let store = Store::new(pool, &settings.queries, Some(metrics.clone()))?;
+    let verifier = Arc::new(Verifier::new(&settings.hashing, Some(metrics.clone())));
+    let state = AppState {
+        store: store.clone(),
+        verifier,
+        metrics,
+        max_page_size: settings.server.max_page_size,
+    };
+    let router = http::router(
+        state,
+        Tokens::new(&settings.auth.api_tokens),
+        settings.server.body_limit_bytes,
+    );
+    Ok(App { router, store })
+}
+
+impl App {
+    /// The store, for startup checks.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets
+    /// in-flight requests finish and closes the pool.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        self.store.pool().close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; draining in-flight requests");
+}

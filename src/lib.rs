@@ -1,0 +1,27 @@
+//! userstore-gateway: a strictly read-only HTTP gateway that lets Keycloak
+//! federate users from an existing SQL database.
+//!
+//! A tour, from the outside in:
+
+/// Startup: `build(settings)` and `App::serve(listener, shutdown)`.
+pub mod app;
+/// The `check` subcommand: config, connectivity, queries, read-only proof.
+pub mod check;
+/// The `demo` subcommand: an embedded SQLite database with demo users.
+pub mod demo;
+/// PostgreSQL / MariaDB / SQLite differences: placeholders, read-only sessions, row decoding.
+pub mod dialect;
+/// HTTP routes, auth, problem+json errors and the OpenAPI document.
+pub mod http;
+/// Per-app Prometheus metrics.
+pub mod metrics;
+/// crypt(3) hashes: parsing and constant-time verification.
+pub mod password;
+/// Typed configuration from TOML and environment.
+pub mod settings;
+/// The configured queries and the user, role and credential reads built on them.
+pub mod store;
+/// Logging setup.
+pub mod telemetry;
+/// Password verification policy: dummy work, limits, bounded hashing threads.
+pub mod verify;

@@ -1,0 +1,124 @@
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use userstore_gateway::settings::Settings;
+use userstore_gateway::telemetry::{self, LogFormat};
+use userstore_gateway::{app, check, demo, password};
+
+/// A strictly read-only HTTP gateway that lets Keycloak federate users from an existing SQL database.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Log line format (logs go to stderr; RUST_LOG sets the level).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "text",
+        global = true,
+        env = "USERSTORE_GATEWAY_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API for the database in the configuration file.
+    Serve {
+        #[arg(long, short, env = "USERSTORE_GATEWAY_CONFIG")]
+        config: PathBuf,
+    },
+    /// Serve an embedded SQLite demo database and print how to try it.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Read a password on stdin and print a SHA-512 crypt ($6$) hash of it.
+    Hash,
+    /// Check configuration, connectivity, every query and the read-only session.
+    Check {
+        #[arg(long, short, env = "USERSTORE_GATEWAY_CONFIG")]
+        config: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { config } => ExitCode::from(check::run(&config).await),
+        Command::Hash => match hash() {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve { config } => {
+            telemetry::init(cli.log_format);
+            report(serve(config).await)
+        }
+        Command::Demo { listen } => {
+            telemetry::init(cli.log_format);
+            report(demo::run(listen).await)
+        }
+    }
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: PathBuf) -> anyhow::Result<()> {
+    let settings = Settings::load(&config)?;
+    let app = app::build(&settings)?;
+    let pool = app.store().pool();
+    // Refuse to serve from a writable session; tolerate a database that is
+    // down now (readiness reports it until it is back).
+    match pool.session_read_only().await {
+        Ok(true) => tracing::info!(
+            dialect = pool.dialect().name(),
+            "database session is read-only"
+        ),
+        Ok(false) => anyhow::bail!(
+            "the database session is not read-only; refusing to serve (run `check` for details)"
+        ),
+        Err(err) => {
+            tracing::warn!(error = %err, "database not reachable at startup; /readyz reports 503 until it is")
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(settings.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "userstore-gateway listening");
+    app.serve(listener, app::shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Reads one password (without echo on a terminal) and hashes it.
+fn hash() -> anyhow::Result<String> {
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    };
+    anyhow::ensure!(!password.is_empty(), "empty password; nothing to hash");
+    Ok(password::hash_sha512(&password))
+}

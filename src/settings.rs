@@ -1,0 +1,242 @@
+//! Typed configuration: one TOML file plus `USERSTORE_GATEWAY__...` environment overrides.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::password::Limits;
+
+/// Prefix of environment variables that override the file, e.g.
+/// `USERSTORE_GATEWAY__DATABASE__URL`.
+pub const ENV_PREFIX: &str = "USERSTORE_GATEWAY";
+
+/// A value that must never reach a log line, an error message or a span.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    /// Overrides of the default SQL, keyed by query name (see `store::QueryName`).
+    #[serde(default)]
+    pub queries: BTreeMap<String, String>,
+    #[serde(default)]
+    pub hashing: HashingSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    /// Upper bound for `max` on searches; larger requests are capped.
+    pub max_page_size: u32,
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_page_size: 100,
+            body_limit_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://`, `mysql://`, `mariadb://` or `sqlite://`; may hold a password.
+    pub url: Secret,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before it fails.
+    #[serde(default = "default_acquire_timeout_ms")]
+    pub acquire_timeout_ms: u64,
+}
+
+fn default_max_connections() -> u32 {
+    10
+}
+
+fn default_acquire_timeout_ms() -> u64 {
+    3_000
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Every token listed here is accepted, so a new one can be rolled out
+    /// before the old one is removed.
+    pub api_tokens: Vec<Secret>,
+}
+
+/// `[hashing]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HashingSettings {
+    /// Highest sha-crypt `rounds=` that is still computed.
+    pub max_rounds: u32,
+    /// Highest bcrypt cost that is still computed.
+    pub max_bcrypt_cost: u32,
+    /// Longest password (in bytes) that is still hashed.
+    pub max_password_bytes: usize,
+    /// How many hashes may be computed at once; 0 means one per CPU.
+    pub max_concurrent: usize,
+}
+
+impl Default for HashingSettings {
+    fn default() -> Self {
+        let limits = Limits::default();
+        Self {
+            max_rounds: limits.max_rounds,
+            max_bcrypt_cost: limits.max_bcrypt_cost,
+            max_password_bytes: limits.max_password_bytes,
+            max_concurrent: 0,
+        }
+    }
+}
+
+impl HashingSettings {
+    /// The CPU-protection limits handed to the hash verifier.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_rounds: self.max_rounds,
+            max_bcrypt_cost: self.max_bcrypt_cost,
+            max_password_bytes: self.max_password_bytes,
+        }
+    }
+}
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Reads `path` (TOML) and applies environment overrides on top.
+    pub fn load(path: &Path) -> Result<Self, SettingsError> {
+        let settings: Settings = config::Config::builder()
+            .add_source(config::File::from(path).format(config::FileFormat::Toml))
+            .add_source(environment())
+            .build()?
+            .try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what serde cannot: values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |msg: &str| Err(SettingsError::Invalid(msg.to_owned()));
+        if self.auth.api_tokens.is_empty() {
+            return invalid("auth.api_tokens must list at least one token");
+        }
+        if self
+            .auth
+            .api_tokens
+            .iter()
+            .any(|t| t.expose().trim().is_empty())
+        {
+            return invalid("auth.api_tokens must not contain an empty token");
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections must be at least 1");
+        }
+        if self.server.max_page_size == 0 {
+            return invalid("server.max_page_size must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+fn environment() -> config::Environment {
+    config::Environment::with_prefix(ENV_PREFIX)
+        .prefix_separator("__")
+        .separator("__")
+        .list_separator(",")
+        .with_list_parse_key("auth.api_tokens")
+        .try_parsing(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let secret = Secret::new("hunter2-token");
+        assert_eq!(format!("{secret:?}"), "[redacted]");
+    }
+
+    #[test]
+    fn settings_debug_hides_tokens_and_database_url() {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(
+            file.path(),
+            "[database]\nurl = \"postgres://gw:dbpass-123@localhost/users\"\n[auth]\napi_tokens = [\"tok-abc-123\"]\n",
+        )
+        .expect("write config");
+        let settings = Settings::load(file.path()).expect("valid config");
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("dbpass-123"), "{shown}");
+        assert!(!shown.contains("tok-abc-123"), "{shown}");
+    }
+
+    #[test]
+    fn empty_token_list_is_rejected() {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(
+            file.path(),
+            "[database]\nurl = \"sqlite://x.db\"\n[auth]\napi_tokens = []\n",
+        )
+        .expect("write config");
+        let err = Settings::load(file.path()).expect_err("must be rejected");
+        assert!(err.to_string().contains("api_tokens"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(
+            file.path(),
+            "[database]\nurl = \"sqlite://x.db\"\nurll = 1\n[auth]\napi_tokens = [\"t\"]\n",
+        )
+        .expect("write config");
+        assert!(Settings::load(file.path()).is_err());
+    }
+}
