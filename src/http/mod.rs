@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::{IntoParams, ToSchema};
 
@@ -71,7 +70,6 @@ pub fn router(state: AppState, tokens: Tokens, body_limit: usize) -> Router {
             state.clone(),
             record_request,
         ))
-        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(
             // Spans name the route pattern, never the concrete path: paths
@@ -176,7 +174,7 @@ async fn user_by_id(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<User>, ApiError> {
-    found(state.store.user_by_id(&id).await?)
+    found(state.store.user_by_id(checked("id", &id)?).await?)
 }
 
 #[utoipa::path(get, path = "/v1/users/by-username/{username}", tag = "users",
@@ -187,7 +185,12 @@ async fn user_by_username(
     State(state): State<AppState>,
     ApiPath(username): ApiPath<String>,
 ) -> Result<Json<User>, ApiError> {
-    found(state.store.user_by_username(&username).await?)
+    found(
+        state
+            .store
+            .user_by_username(checked("username", &username)?)
+            .await?,
+    )
 }
 
 #[utoipa::path(get, path = "/v1/users/by-email/{email}", tag = "users",
@@ -198,7 +201,26 @@ async fn user_by_email(
     State(state): State<AppState>,
     ApiPath(email): ApiPath<String>,
 ) -> Result<Json<User>, ApiError> {
-    found(state.store.user_by_email(&email).await?)
+    found(state.store.user_by_email(checked("email", &email)?).await?)
+}
+
+/// Longest identifier, username, email or search string accepted.
+const MAX_PARAM_BYTES: usize = 1024;
+
+/// Refuses values no user database column holds, before they reach SQL:
+/// NUL bytes (PostgreSQL rejects them with an error) and very long strings.
+fn checked<'a>(what: &str, value: &'a str) -> Result<&'a str, ApiError> {
+    if value.len() > MAX_PARAM_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "{what} is longer than {MAX_PARAM_BYTES} bytes"
+        )));
+    }
+    if value.contains('\0') {
+        return Err(ApiError::BadRequest(format!(
+            "{what} contains a NUL character"
+        )));
+    }
+    Ok(value)
 }
 
 fn found(user: Option<User>) -> Result<Json<User>, ApiError> {
@@ -218,7 +240,7 @@ async fn search_users(
         .min(state.max_page_size);
     let users = state
         .store
-        .search(&params.search, params.first, max)
+        .search(checked("search", &params.search)?, params.first, max)
         .await?;
     Ok(Json(UserPage { users }))
 }
@@ -230,7 +252,10 @@ async fn count_users(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<CountParams>,
 ) -> Result<Json<UserCount>, ApiError> {
-    let count = state.store.count(&params.search).await?;
+    let count = state
+        .store
+        .count(checked("search", &params.search)?)
+        .await?;
     Ok(Json(UserCount { count }))
 }
 
@@ -246,7 +271,7 @@ async fn verify_password(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<PasswordInput>,
 ) -> Result<Json<PasswordVerdict>, ApiError> {
-    let credentials = state.store.credentials(&id).await?;
+    let credentials = state.store.credentials(checked("id", &id)?).await?;
     let outcome = state.verifier.check(&id, credentials, input.password).await;
     Ok(Json(PasswordVerdict {
         valid: outcome == Outcome::Valid,
