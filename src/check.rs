@@ -130,6 +130,14 @@ pub async fn inspect(settings: &Settings, pool: Pool, mut report: Report) -> Rep
         }
     };
     let started = Instant::now();
+    if let Err(err) = pool.try_connect().await {
+        report.push(
+            Status::Fail,
+            "connectivity",
+            format!("cannot connect to the {} database: {err}", dialect.name()),
+        );
+        return report;
+    }
     if let Err(err) = pool.ping().await {
         report.push(
             Status::Fail,

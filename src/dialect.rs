@@ -401,6 +401,26 @@ impl Pool {
         Ok(())
     }
 
+    /// Opens one connection outside the pool, so that a failure carries the
+    /// database's own reason (refused, authentication, unknown database)
+    /// rather than the pool's "timed out".
+    pub async fn try_connect(&self) -> Result<(), DbError> {
+        use sqlx::{ConnectOptions, Connection};
+        let connect = async {
+            match self {
+                Self::Postgres(pool) => pool.connect_options().connect().await?.close().await,
+                Self::MySql(pool) => pool.connect_options().connect().await?.close().await,
+                Self::Sqlite(pool) => pool.connect_options().connect().await?.close().await,
+            }
+        };
+        match tokio::time::timeout(Duration::from_secs(10), connect).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(DbError::Config(
+                "no answer from the database within 10 s".into(),
+            )),
+        }
+    }
+
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), DbError> {
         self.fetch(&Template::parse("SELECT 1"), &[], 1)

@@ -1,0 +1,289 @@
+package org.userstoregateway.keycloak;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import org.jboss.logging.Logger;
+import org.keycloak.component.ComponentModel;
+import org.keycloak.credential.CredentialInput;
+import org.keycloak.credential.CredentialInputUpdater;
+import org.keycloak.credential.CredentialInputValidator;
+import org.keycloak.models.GroupModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.models.credential.PasswordCredentialModel;
+import org.keycloak.storage.ReadOnlyException;
+import org.keycloak.storage.StorageId;
+import org.keycloak.storage.UserStorageProvider;
+import org.keycloak.storage.user.UserLookupProvider;
+import org.keycloak.storage.user.UserQueryProvider;
+
+/**
+ * Federates the users of one gateway into a realm, for one Keycloak session.
+ *
+ * <p>Users are looked up, searched and password-checked over the gateway's
+ * API; nothing is imported and nothing is written to the user database. It
+ * deliberately does not implement {@code UserRegistrationProvider}, so users
+ * created in the realm go to Keycloak's own storage.
+ *
+ * <p>A failing gateway never surfaces as an exception: lookups answer "not
+ * found", searches end early, counts are 0 and passwords do not match, each
+ * with a WARN line.
+ */
+public final class GatewayStorageProvider implements UserStorageProvider, UserLookupProvider, UserQueryProvider,
+        CredentialInputValidator, CredentialInputUpdater {
+
+    private static final Logger LOG = Logger.getLogger(GatewayStorageProvider.class);
+
+    private final KeycloakSession session;
+    private final ComponentModel model;
+    private final GatewayClient client;
+    private final MissingRoleWarnings missingRoles;
+
+    // What this session has already asked the gateway, so repeated lookups cost one call.
+    private final Map<String, GatewayUserAdapter> usersById = new ConcurrentHashMap<>();
+    private final Map<String, String> idByUsername = new ConcurrentHashMap<>();
+    private final Map<String, String> idByEmail = new ConcurrentHashMap<>();
+    private final Set<String> misses = ConcurrentHashMap.newKeySet();
+
+    GatewayStorageProvider(KeycloakSession session, ComponentModel model, GatewayClient client,
+                           MissingRoleWarnings missingRoles) {
+        this.session = session;
+        this.model = model;
+        this.client = client;
+        this.missingRoles = missingRoles;
+    }
+
+    @Override
+    public void close() {
+        // The HTTP client belongs to the factory and outlives the session.
+    }
+
+    // UserLookupProvider
+
+    @Override
+    public UserModel getUserById(RealmModel realm, String id) {
+        String externalId = StorageId.externalId(id);
+        if (externalId == null || externalId.isEmpty()) {
+            return null;
+        }
+        GatewayUserAdapter known = usersById.get(externalId);
+        if (known != null) {
+            return known;
+        }
+        return fetch(realm, "id", externalId, () -> client.userById(externalId));
+    }
+
+    @Override
+    public UserModel getUserByUsername(RealmModel realm, String username) {
+        if (username == null || username.isBlank()) {
+            return null;
+        }
+        String key = lowerCase(username);
+        UserModel known = knownUser(idByUsername.get(key));
+        if (known != null) {
+            return known;
+        }
+        return fetch(realm, "username", key, () -> client.userByUsername(username));
+    }
+
+    @Override
+    public UserModel getUserByEmail(RealmModel realm, String email) {
+        if (email == null || email.isBlank()) {
+            return null;
+        }
+        String key = lowerCase(email);
+        UserModel known = knownUser(idByEmail.get(key));
+        if (known != null) {
+            return known;
+        }
+        return fetch(realm, "email", key, () -> client.userByEmail(email));
+    }
+
+    private UserModel knownUser(String externalId) {
+        return externalId == null ? null : usersById.get(externalId);
+    }
+
+    private UserModel fetch(RealmModel realm, String kind, String key, Supplier<Optional<GatewayUser>> call) {
+        String missKey = kind + ':' + key;
+        if (misses.contains(missKey)) {
+            return null;
+        }
+        try {
+            Optional<GatewayUser> found = call.get();
+            if (found.isEmpty()) {
+                misses.add(missKey);
+                return null;
+            }
+            return remember(realm, found.get());
+        } catch (GatewayException e) {
+            // Asking again in the same session would likely fail the same way, only slower.
+            misses.add(missKey);
+            LOG.warnf("userstore-gateway '%s': looking up a user by %s failed, treating the user as not found: %s",
+                    model.getName(), kind, e.getMessage());
+            return null;
+        }
+    }
+
+    private GatewayUserAdapter remember(RealmModel realm, GatewayUser user) {
+        GatewayUserAdapter adapter = usersById.computeIfAbsent(user.id(),
+                id -> new GatewayUserAdapter(session, realm, model, user, missingRoles));
+        idByUsername.put(lowerCase(user.username()), user.id());
+        if (user.email() != null && !user.email().isBlank()) {
+            idByEmail.put(lowerCase(user.email()), user.id());
+        }
+        return adapter;
+    }
+
+    // UserQueryProvider
+
+    @Override
+    public Stream<UserModel> searchForUserStream(RealmModel realm, Map<String, String> params,
+                                                 Integer firstResult, Integer maxResults) {
+        UserSearch search = UserSearch.of(params == null ? Map.of() : params);
+        if (search.matchesNobody() || (maxResults != null && maxResults == 0)) {
+            return Stream.empty();
+        }
+        int first = firstResult == null || firstResult < 0 ? 0 : firstResult;
+        long limit = maxResults == null || maxResults < 0 ? -1 : maxResults;
+        Stream<GatewayUser> users;
+        if (search.pagesOnGateway()) {
+            users = UserPages.stream(client, search.gatewaySearch(), first, limit);
+        } else {
+            users = UserPages.stream(client, search.gatewaySearch(), 0, -1).filter(search::accepts).skip(first);
+            if (limit >= 0) {
+                users = users.limit(limit);
+            }
+        }
+        return users.map(user -> remember(realm, user));
+    }
+
+    @Override
+    public Stream<UserModel> getGroupMembersStream(RealmModel realm, GroupModel group, Integer firstResult,
+                                                   Integer maxResults) {
+        // Group membership of federated users lives in Keycloak's federated storage, which Keycloak asks itself.
+        return Stream.empty();
+    }
+
+    @Override
+    public Stream<UserModel> searchForUserByUserAttributeStream(RealmModel realm, String attrName, String attrValue) {
+        return Stream.empty();
+    }
+
+    @Override
+    public int getUsersCount(RealmModel realm) {
+        return count(UserSearch.ALL);
+    }
+
+    @Override
+    public int getUsersCount(RealmModel realm, boolean includeServiceAccount) {
+        return count(UserSearch.ALL);
+    }
+
+    @Override
+    public int getUsersCount(RealmModel realm, String search) {
+        return count(search == null || search.isBlank() ? UserSearch.ALL : search.strip());
+    }
+
+    @Override
+    public int getUsersCount(RealmModel realm, Map<String, String> params) {
+        UserSearch search = UserSearch.of(params == null ? Map.of() : params);
+        if (search.matchesNobody()) {
+            return 0;
+        }
+        if (search.pagesOnGateway()) {
+            return count(search.gatewaySearch());
+        }
+        long matching = UserPages.stream(client, search.gatewaySearch(), 0, -1).filter(search::accepts).count();
+        return (int) Math.min(matching, Integer.MAX_VALUE);
+    }
+
+    @Override
+    public int getUsersCount(RealmModel realm, Set<String> groupIds) {
+        return 0;
+    }
+
+    @Override
+    public int getUsersCount(RealmModel realm, String search, Set<String> groupIds) {
+        return 0;
+    }
+
+    @Override
+    public int getUsersCount(RealmModel realm, Map<String, String> params, Set<String> groupIds) {
+        return 0;
+    }
+
+    private int count(String search) {
+        try {
+            return client.countUsers(search);
+        } catch (GatewayException e) {
+            LOG.warnf("userstore-gateway '%s': counting users failed, reporting 0: %s", model.getName(), e.getMessage());
+            return 0;
+        }
+    }
+
+    // Credentials
+
+    @Override
+    public boolean supportsCredentialType(String credentialType) {
+        return PasswordCredentialModel.TYPE.equals(credentialType);
+    }
+
+    @Override
+    public boolean isConfiguredFor(RealmModel realm, UserModel user, String credentialType) {
+        // The gateway does not say whether a user has a password; it answers "no match" if not.
+        return supportsCredentialType(credentialType) && isOurs(user);
+    }
+
+    @Override
+    public boolean isValid(RealmModel realm, UserModel user, CredentialInput input) {
+        if (input == null || !supportsCredentialType(input.getType()) || !isOurs(user)) {
+            return false;
+        }
+        String password = input.getChallengeResponse();
+        if (password == null || password.isEmpty()) {
+            return false;
+        }
+        String externalId = StorageId.externalId(user.getId());
+        try {
+            return client.verifyPassword(externalId, password);
+        } catch (GatewayException e) {
+            LOG.warnf("userstore-gateway '%s': checking the password of user '%s' failed, rejecting it: %s",
+                    model.getName(), user.getUsername(), e.getMessage());
+            return false;
+        }
+    }
+
+    @Override
+    public boolean updateCredential(RealmModel realm, UserModel user, CredentialInput input) {
+        if (input != null && supportsCredentialType(input.getType())) {
+            throw new ReadOnlyException("Passwords of users from the user database are managed in that database"
+                    + " and cannot be changed in Keycloak.");
+        }
+        return false;
+    }
+
+    @Override
+    public void disableCredentialType(RealmModel realm, UserModel user, String credentialType) {
+        // Nothing to disable: the password lives in the user database.
+    }
+
+    @Override
+    public Stream<String> getDisableableCredentialTypesStream(RealmModel realm, UserModel user) {
+        return Stream.empty();
+    }
+
+    private boolean isOurs(UserModel user) {
+        return user != null && model.getId() != null && model.getId().equals(StorageId.providerId(user.getId()));
+    }
+
+    private static String lowerCase(String value) {
+        return value.toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,276 @@
+//! Bearer tokens on every /v1 route, open health endpoints, and logs that
+//! never carry a password, a hash or a token.
+
+#[macro_use]
+mod support;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use support::gateway::{fixture_db, spawn_app, TOKEN};
+use support::Vendor;
+
+/// Every /v1 route with a method it accepts.
+const V1_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/users/u1"),
+    ("GET", "/v1/users/by-username/mmustermann"),
+    ("GET", "/v1/users/by-email/m.mustermann@example.test"),
+    ("GET", "/v1/users?search=m"),
+    ("GET", "/v1/users/count"),
+    ("POST", "/v1/users/u1/verify-password"),
+    ("GET", "/v1/roles"),
+];
+
+#[tokio::test]
+async fn every_v1_route_needs_a_valid_token() {
+    let db = fixture_db(Vendor::Sqlite).await;
+    let app = spawn_app(&db).await;
+
+    for (method, path) in V1_ROUTES {
+        let method: Method = method.parse().expect("method");
+        let url = format!("{}{path}", app.base);
+        let body = serde_json::json!({"password": "B1Systems!"});
+        let cases = [
+            (None, "Bearer"),
+            (
+                Some("Bearer wrong-token".to_owned()),
+                "Bearer error=\"invalid_token\"",
+            ),
+            (Some(format!("Basic {TOKEN}")), "Bearer"),
+            (
+                Some(format!("Bearer {TOKEN}-and-more")),
+                "Bearer error=\"invalid_token\"",
+            ),
+        ];
+        for (header, challenge) in cases {
+            let mut request = app.client.request(method.clone(), &url).json(&body);
+            if let Some(header) = &header {
+                request = request.header("authorization", header);
+            }
+            let response = request.send().await.expect("answered");
+            assert_eq!(response.status(), 401, "{method} {path} with {header:?}");
+            assert_eq!(response.headers()["www-authenticate"], challenge, "{path}");
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/problem+json"
+            );
+        }
+        let ok = app
+            .client
+            .request(method.clone(), &url)
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(ok.status(), 200, "{method} {path} with the right token");
+    }
+}
+
+#[tokio::test]
+async fn health_metrics_and_openapi_need_no_token() {
+    let db = fixture_db(Vendor::Sqlite).await;
+    let app = spawn_app(&db).await;
+
+    for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status(), 200, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn readiness_fails_while_the_database_is_unreachable() {
+    let db = fixture_db(Vendor::Sqlite).await;
+    let mut config = support::gateway::settings(&db, &[]);
+    config.database.url =
+        userstore_gateway::settings::Secret::new("postgres://nobody:pw@127.0.0.1:9/none");
+    config.database.acquire_timeout_ms = 500;
+    let app = support::gateway::spawn_app_with(config).await;
+
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .expect("answered");
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .expect("answered");
+    let lookup = app.send(Method::GET, "/v1/users/u1", None).await;
+
+    assert_eq!(ready.status(), 503);
+    assert_eq!(health.status(), 200);
+    assert_eq!(lookup.status(), 503);
+}
+
+#[tokio::test]
+async fn openapi_describes_every_route() {
+    let db = fixture_db(Vendor::Sqlite).await;
+    let app = spawn_app(&db).await;
+
+    let doc: serde_json::Value = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
+    let paths = doc["paths"].as_object().expect("paths");
+    for path in [
+        "/v1/users/{id}",
+        "/v1/users/by-username/{username}",
+        "/v1/users/by-email/{email}",
+        "/v1/users",
+        "/v1/users/count",
+        "/v1/users/{id}/verify-password",
+        "/v1/roles",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from /openapi.json"
+        );
+    }
+    assert!(paths["/v1/users/{id}/verify-password"]["post"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+
+#[tokio::test]
+async fn logs_never_contain_passwords_hashes_or_tokens() {
+    let db = fixture_db(Vendor::Sqlite).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"{}\"\n[auth]\napi_tokens = [\"{TOKEN}\"]\n",
+            db.url()
+        ),
+    )
+    .expect("write config");
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_userstore-gateway"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env(
+            "USERSTORE_GATEWAY__SERVER__LISTEN",
+            format!("127.0.0.1:{port}"),
+        )
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gateway starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_until_ready(&client, &base).await;
+
+    let secrets = [
+        "B1Systems!",
+        "wrong-Passw0rd!",
+        "alice-pass",
+        "s3cr3t-unknown-user-pw",
+    ];
+    for (id, password) in [
+        ("u1", secrets[0]),
+        ("u1", secrets[1]),
+        ("u2", secrets[2]),
+        ("nobody", secrets[3]),
+    ] {
+        let response = client
+            .post(format!("{base}/v1/users/{id}/verify-password"))
+            .bearer_auth(TOKEN)
+            .json(&serde_json::json!({ "password": password }))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status(), 200);
+    }
+    let wrong_token = "this-token-is-wrong-and-secret";
+    let refused = client
+        .get(format!("{base}/v1/roles"))
+        .bearer_auth(wrong_token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(refused.status(), 401);
+    let looked_up = client
+        .get(format!("{base}/v1/users/u1"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(looked_up.status(), 200);
+
+    stop(&mut child);
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut logs)
+        .expect("read logs");
+    assert!(
+        logs.contains("verify-password"),
+        "the run must have logged requests:\n{logs}"
+    );
+    let hashes = ["$6$xyz$", "C/vOVAshxi1Vfg", "$5$alicesalt$"];
+    for needle in secrets.iter().chain(&hashes).chain(&[TOKEN, wrong_token]) {
+        assert!(!logs.contains(needle), "log output contains {needle:?}");
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn wait_until_ready(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(response) = client.get(format!("{base}/readyz")).send().await {
+            if response.status() == 200 {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("gateway did not become ready at {base}");
+}
+
+fn stop(child: &mut std::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,194 @@
+//! The `check`, `hash` and `demo` subcommands, run as the real binary.
+
+#[macro_use]
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use support::gateway::{fixture_db, settings, TOKEN};
+use support::{TestDb, Vendor};
+use userstore_gateway::check::{self, Report};
+use userstore_gateway::dialect::{Access, Pool};
+
+const BIN: &str = env!("CARGO_BIN_EXE_userstore-gateway");
+
+fn write_config(dir: &Path, url: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("gateway.toml");
+    let text = format!("[database]\nurl = \"{url}\"\n[auth]\napi_tokens = [\"{TOKEN}\"]\n{extra}");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+fn run_check(config: &Path) -> (i32, String) {
+    let Output { status, stdout, .. } = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(config)
+        .output()
+        .expect("check runs");
+    (
+        status.code().expect("exit code"),
+        String::from_utf8_lossy(&stdout).into_owned(),
+    )
+}
+
+on_every_vendor!(
+    check_passes_on_a_good_configuration,
+    check_fails_on_a_query_missing_a_column
+);
+
+async fn check_passes_on_a_good_configuration(vendor: Vendor) {
+    let db = fixture_db(vendor).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let (code, report) = run_check(&write_config(dir.path(), db.url(), ""));
+
+    assert_eq!(code, 0, "{report}");
+    assert!(report.contains("[ok  ] read-only session"), "{report}");
+    assert!(report.contains("[ok  ] query search_users"), "{report}");
+    assert!(report.contains("[skip] query user_attributes"), "{report}");
+    assert!(report.contains("check passed"), "{report}");
+}
+
+async fn check_fails_on_a_query_missing_a_column(vendor: Vendor) {
+    let db = fixture_db(vendor).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let extra = "[queries]\nuser_by_id = \"SELECT id, username, email, firstname, lastname, email_verified, createdtimestamp FROM users WHERE id = :id\"\n";
+
+    let (code, report) = run_check(&write_config(dir.path(), db.url(), extra));
+
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("[FAIL] query user_by_id"), "{report}");
+    assert!(
+        report.contains("missing column(s) password_hash"),
+        "{report}"
+    );
+}
+
+#[test]
+fn check_fails_on_a_broken_config_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("gateway.toml");
+    std::fs::write(&path, "[database\nurl = ").expect("write");
+
+    let (code, report) = run_check(&path);
+
+    assert_eq!(code, 2, "{report}");
+    assert!(report.contains("[FAIL] configuration"), "{report}");
+}
+
+#[test]
+fn check_fails_on_an_unreachable_database() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), "postgres://gw:secret-pw@127.0.0.1:9/users", "");
+
+    let (code, report) = run_check(&config);
+
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("[FAIL] connectivity"), "{report}");
+    assert!(
+        !report.contains("secret-pw"),
+        "the report must not show the database password: {report}"
+    );
+}
+
+#[tokio::test]
+async fn check_fails_when_the_session_is_writable() {
+    let db = TestDb::with_schema(Vendor::Sqlite).await;
+    let config = settings(&db, &[]);
+    let writable = Pool::open(&config.database, Access::Writable).expect("pool");
+
+    let report = check::inspect(&config, writable, Report::default()).await;
+
+    assert!(!report.passed(), "{}", report.render());
+    assert!(
+        report.render().contains("[FAIL] read-only session"),
+        "{}",
+        report.render()
+    );
+}
+
+#[test]
+fn hash_prints_a_sha512_crypt_hash_of_stdin() {
+    let mut child = Command::new(BIN)
+        .arg("hash")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("hash runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"correct horse\n")
+        .expect("write");
+    let output = child.wait_with_output().expect("finishes");
+
+    assert!(output.status.success());
+    let line = String::from_utf8(output.stdout).expect("utf-8");
+    let hash = userstore_gateway::password::CryptHash::parse(line.trim()).expect("a crypt hash");
+    let limits = userstore_gateway::password::Limits::default();
+    assert_eq!(
+        hash.verify("correct horse", &limits),
+        userstore_gateway::password::Verdict::Match
+    );
+    assert_eq!(
+        hash.verify("correct horse\n", &limits),
+        userstore_gateway::password::Verdict::Mismatch
+    );
+    assert!(line.starts_with("$6$"));
+}
+
+#[test]
+fn demo_serves_and_its_printed_examples_answer() {
+    let mut child = Command::new(BIN)
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo runs");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut examples = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(curl) = line.strip_prefix("  curl ") {
+            examples.push(format!("curl {curl}"));
+        }
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    assert_eq!(examples.len(), 5, "the demo prints five curl examples");
+
+    let answers: Vec<serde_json::Value> = examples
+        .iter()
+        .map(|example| {
+            let output = Command::new("sh")
+                .arg("-c")
+                .arg(example)
+                .output()
+                .expect("curl runs");
+            assert!(output.status.success(), "{example} failed");
+            serde_json::from_slice(&output.stdout)
+                .unwrap_or_else(|_| panic!("{example} printed no JSON"))
+        })
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+
+    assert_eq!(answers[0]["username"], "mmustermann");
+    assert_eq!(
+        answers[0]["realmRoles"],
+        serde_json::json!(["testrole", "user"])
+    );
+    assert_eq!(answers[1]["users"][0]["username"], "jdoe");
+    assert_eq!(answers[2], serde_json::json!({"count": 4}));
+    assert_eq!(answers[3], serde_json::json!({"valid": true}));
+    assert_eq!(
+        answers[4]["clientRoles"]["testclient"],
+        serde_json::json!(["admin", "viewer"])
+    );
+}
