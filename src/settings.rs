@@ -1,6 +1,6 @@
 //! Typed configuration: one TOML file plus `USERSTORE_GATEWAY__...` environment overrides.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -151,9 +151,18 @@ pub enum SettingsError {
 impl Settings {
     /// Reads `path` (TOML) and applies environment overrides on top.
     pub fn load(path: &Path) -> Result<Self, SettingsError> {
+        Self::load_with_env(path, None)
+    }
+
+    /// Like [`Settings::load`], with the environment given as a map instead
+    /// of the process environment (`None`), for tests and tools.
+    pub fn load_with_env(
+        path: &Path,
+        env: Option<HashMap<String, String>>,
+    ) -> Result<Self, SettingsError> {
         let settings: Settings = config::Config::builder()
             .add_source(config::File::from(path).format(config::FileFormat::Toml))
-            .add_source(environment())
+            .add_source(environment().source(env))
             .build()?
             .try_deserialize()?;
         settings.validate()?;

@@ -187,6 +187,7 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
     }
 
     @Override
+    @SuppressWarnings("deprecation") // still called by Keycloak; the inherited default would list every user
     public int getUsersCount(RealmModel realm, String search) {
         return count(search == null || search.isBlank() ? UserSearch.ALL : search.strip());
     }
@@ -210,6 +211,7 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
     }
 
     @Override
+    @SuppressWarnings("deprecation")
     public int getUsersCount(RealmModel realm, String search, Set<String> groupIds) {
         return 0;
     }

@@ -1,0 +1,201 @@
+package org.userstoregateway.keycloak;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+import org.keycloak.common.util.MultivaluedHashMap;
+import org.keycloak.models.ClientModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.models.RoleContainerModel;
+import org.keycloak.models.RoleModel;
+import org.keycloak.storage.federated.UserFederatedStorageProvider;
+
+/**
+ * Hand-made stand-ins for the few Keycloak model objects the tests touch,
+ * built as {@link Proxy} instances: a method without a scripted answer returns
+ * an empty stream or collection, false, 0 or null.
+ */
+final class Fakes {
+
+    private Fakes() {
+    }
+
+    static <T> T proxy(Class<T> type, String label, Map<String, Function<Object[], Object>> answers) {
+        InvocationHandler handler = (self, method, args) -> {
+            Object[] arguments = args == null ? new Object[0] : args;
+            switch (method.getName()) {
+                case "equals":
+                    if (arguments.length == 1 && method.getParameterTypes()[0] == Object.class) {
+                        return self == arguments[0];
+                    }
+                    break;
+                case "hashCode":
+                    if (arguments.length == 0) {
+                        return System.identityHashCode(self);
+                    }
+                    break;
+                case "toString":
+                    if (arguments.length == 0) {
+                        return label;
+                    }
+                    break;
+                default:
+                    break;
+            }
+            Function<Object[], Object> answer = answers.get(method.getName());
+            if (answer != null) {
+                return answer.apply(arguments);
+            }
+            return emptyValueOf(method.getReturnType());
+        };
+        return type.cast(Proxy.newProxyInstance(Fakes.class.getClassLoader(), new Class<?>[] {type}, handler));
+    }
+
+    private static Object emptyValueOf(Class<?> type) {
+        if (type == Stream.class) {
+            return Stream.empty();
+        } else if (type == boolean.class) {
+            return false;
+        } else if (type == int.class) {
+            return 0;
+        } else if (type == long.class) {
+            return 0L;
+        } else if (type == Set.class) {
+            return Set.of();
+        } else if (type == List.class || type == Collection.class) {
+            return List.of();
+        } else if (type == Map.class) {
+            return Map.of();
+        }
+        return null;
+    }
+
+    /** A realm with the given realm roles and clients, and a default role whose composites are {@code defaults}. */
+    static final class Realm {
+        final Map<String, RoleModel> roles = new HashMap<>();
+        final Map<String, ClientModel> clients = new HashMap<>();
+        final Set<RoleModel> defaults = new LinkedHashSet<>();
+        final RealmModel model;
+
+        Realm(String name) {
+            RoleModel[] defaultRole = new RoleModel[1];
+            Map<String, Function<Object[], Object>> answers = new HashMap<>();
+            answers.put("getName", args -> name);
+            answers.put("getId", args -> "realm-" + name);
+            answers.put("getRole", args -> roles.get((String) args[0]));
+            answers.put("getClientByClientId", args -> clients.get((String) args[0]));
+            answers.put("getDefaultRole", args -> defaultRole[0]);
+            model = proxy(RealmModel.class, "realm " + name, answers);
+            defaultRole[0] = role("default-roles-" + name, model, defaults);
+        }
+
+        RoleModel addRole(String name) {
+            RoleModel role = role(name, model, Set.of());
+            roles.put(name, role);
+            return role;
+        }
+
+        RoleModel addDefaultRole(String name) {
+            RoleModel role = addRole(name);
+            defaults.add(role);
+            return role;
+        }
+
+        ClientModel addClient(String clientId, String... roleNames) {
+            Map<String, RoleModel> clientRoles = new HashMap<>();
+            Map<String, Function<Object[], Object>> answers = new HashMap<>();
+            answers.put("getClientId", args -> clientId);
+            answers.put("getId", args -> "client-" + clientId);
+            answers.put("getRole", args -> clientRoles.get((String) args[0]));
+            answers.put("getRealm", args -> model);
+            ClientModel client = proxy(ClientModel.class, "client " + clientId, answers);
+            for (String roleName : roleNames) {
+                clientRoles.put(roleName, role(roleName, client, Set.of()));
+            }
+            clients.put(clientId, client);
+            return client;
+        }
+    }
+
+    static RoleModel role(String name, RoleContainerModel container, Set<RoleModel> composites) {
+        Map<String, Function<Object[], Object>> answers = new HashMap<>();
+        RoleModel[] self = new RoleModel[1];
+        answers.put("getName", args -> name);
+        answers.put("getId", args -> "role-" + name);
+        answers.put("getContainer", args -> container);
+        answers.put("getContainerId", args -> container.getId());
+        answers.put("isClientRole", args -> container instanceof ClientModel);
+        answers.put("isComposite", args -> !composites.isEmpty());
+        answers.put("getCompositesStream", args -> composites.stream());
+        answers.put("hasRole", args -> self[0] == args[0] || composites.stream().anyMatch(c -> c.hasRole((RoleModel) args[0])));
+        self[0] = proxy(RoleModel.class, "role " + name, answers);
+        return self[0];
+    }
+
+    /** Keycloak's federated storage for users of a storage provider, in memory. */
+    static final class FederatedStorage {
+        final Map<String, MultivaluedHashMap<String, String>> attributes = new HashMap<>();
+        final Map<String, Set<RoleModel>> grants = new HashMap<>();
+        final UserFederatedStorageProvider provider;
+
+        FederatedStorage() {
+            Map<String, Function<Object[], Object>> answers = new HashMap<>();
+            answers.put("getAttributes", args -> copy(attributesOf(args[1])));
+            answers.put("setSingleAttribute", args -> {
+                attributesOf(args[1]).putSingle((String) args[2], (String) args[3]);
+                return null;
+            });
+            answers.put("setAttribute", args -> {
+                @SuppressWarnings("unchecked")
+                List<String> values = (List<String>) args[3];
+                attributesOf(args[1]).put((String) args[2], new ArrayList<>(values));
+                return null;
+            });
+            answers.put("removeAttribute", args -> {
+                attributesOf(args[1]).remove((String) args[2]);
+                return null;
+            });
+            answers.put("getRoleMappingsStream", args -> grantsOf(args[1]).stream());
+            answers.put("grantRole", args -> {
+                grantsOf(args[1]).add((RoleModel) args[2]);
+                return null;
+            });
+            answers.put("deleteRoleMapping", args -> {
+                grantsOf(args[1]).remove((RoleModel) args[2]);
+                return null;
+            });
+            provider = proxy(UserFederatedStorageProvider.class, "federated storage", answers);
+        }
+
+        MultivaluedHashMap<String, String> attributesOf(Object userId) {
+            return attributes.computeIfAbsent(Objects.toString(userId), id -> new MultivaluedHashMap<>());
+        }
+
+        Set<RoleModel> grantsOf(Object userId) {
+            return grants.computeIfAbsent(Objects.toString(userId), id -> new LinkedHashSet<>());
+        }
+
+        private static MultivaluedHashMap<String, String> copy(MultivaluedHashMap<String, String> source) {
+            MultivaluedHashMap<String, String> copy = new MultivaluedHashMap<>();
+            source.forEach((name, values) -> copy.put(name, new ArrayList<>(values)));
+            return copy;
+        }
+    }
+
+    /** A session whose only service is the given federated storage. */
+    static KeycloakSession session(FederatedStorage storage) {
+        return proxy(KeycloakSession.class, "session", Map.of("getProvider",
+                args -> args.length == 1 && args[0] == UserFederatedStorageProvider.class ? storage.provider : null));
+    }
+}

@@ -1,0 +1,131 @@
+package org.userstoregateway.keycloak;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.text.MessageFormat;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.keycloak.component.ComponentModel;
+import org.keycloak.component.ComponentValidationException;
+
+class GatewayConfigTest {
+
+    private static ComponentModel model(String url, String token, String connectMs, String requestMs) {
+        ComponentModel model = new ComponentModel();
+        model.setId("c1");
+        if (url != null) {
+            model.getConfig().putSingle(GatewayConfig.GATEWAY_URL, url);
+        }
+        if (token != null) {
+            model.getConfig().putSingle(GatewayConfig.API_TOKEN, token);
+        }
+        if (connectMs != null) {
+            model.getConfig().putSingle(GatewayConfig.CONNECT_TIMEOUT_MS, connectMs);
+        }
+        if (requestMs != null) {
+            model.getConfig().putSingle(GatewayConfig.REQUEST_TIMEOUT_MS, requestMs);
+        }
+        return model;
+    }
+
+    /** The message as Keycloak's admin API shows it. */
+    private static String shown(ComponentValidationException e) {
+        return MessageFormat.format(e.getMessage(), e.getParameters());
+    }
+
+    @Test
+    void from_completeSettings_parsesEveryField() {
+        GatewayConfig config = GatewayConfig.from(model("https://gw.example.test:8443/base", "tok", "1500", "7000"));
+
+        assertEquals(URI.create("https://gw.example.test:8443/base"), config.gatewayUrl());
+        assertEquals("tok", config.apiToken());
+        assertEquals(Duration.ofMillis(1500), config.connectTimeout());
+        assertEquals(Duration.ofMillis(7000), config.requestTimeout());
+    }
+
+    @Test
+    void from_timeoutsLeftOut_usesDefaults() {
+        GatewayConfig config = GatewayConfig.from(model("http://gw:8080", "tok", null, " "));
+
+        assertEquals(Duration.ofMillis(2000), config.connectTimeout());
+        assertEquals(Duration.ofMillis(5000), config.requestTimeout());
+    }
+
+    @Test
+    void from_urlWithTrailingSlashes_dropsThem() {
+        GatewayConfig config = GatewayConfig.from(model(" http://gw:8080/prefix// ", "tok", null, null));
+
+        assertEquals(URI.create("http://gw:8080/prefix"), config.gatewayUrl());
+    }
+
+    @Test
+    void from_missingUrl_namesTheSetting() {
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model(null, "tok", null, null)));
+
+        assertEquals("The gateway URL (gatewayUrl) is required.", shown(e));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gw:8080", "ftp://gw/", "http://", "not a url", "http://gw:8080/?x=1", "http://u:p@gw/",
+        "file:///etc/passwd", "http://gw/{a}'b"})
+    void from_urlNotHttpOrHttps_isRejectedShowingTheValue(String url) {
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model(url, "tok", null, null)));
+
+        String shown = shown(e);
+        assertTrue(shown.startsWith("The gateway URL (gatewayUrl) must be an absolute http:// or https:// URL"), shown);
+        assertTrue(shown.endsWith("got: " + url), shown);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "   "})
+    void from_missingToken_isRejected(String token) {
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model("http://gw", token, null, null)));
+
+        assertEquals("The API token (apiToken) is required.", shown(e));
+        assertThrows(ComponentValidationException.class, () -> GatewayConfig.from(model("http://gw", null, null, null)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-5", "abc", "1.5", "99999999999999999999"})
+    void from_timeoutNotAPositiveNumber_isRejectedNamingTheSetting(String value) {
+        ComponentValidationException connect = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model("http://gw", "tok", value, null)));
+        ComponentValidationException request = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model("http://gw", "tok", null, value)));
+
+        assertEquals("The setting connectTimeoutMs must be a positive whole number of milliseconds; got: " + value,
+                shown(connect));
+        assertEquals("The setting requestTimeoutMs must be a positive whole number of milliseconds; got: " + value,
+                shown(request));
+    }
+
+    @Test
+    void toString_withToken_neverShowsIt() {
+        GatewayConfig config = GatewayConfig.from(model("http://gw:8080", "super-secret-token", null, null));
+
+        String text = config.toString();
+
+        assertFalse(text.contains("super-secret-token"), text);
+        assertTrue(text.contains("http://gw:8080") && text.contains("apiToken=(set)"), text);
+    }
+
+    @Test
+    void equals_sameSettings_isEqualAndDifferentTokenIsNot() {
+        GatewayConfig a = GatewayConfig.from(model("http://gw", "one", null, null));
+        GatewayConfig b = GatewayConfig.from(model("http://gw/", "one", null, null));
+        GatewayConfig c = GatewayConfig.from(model("http://gw", "two", null, null));
+
+        assertEquals(a, b);
+        assertFalse(a.equals(c));
+    }
+}

@@ -1,0 +1,180 @@
+package org.userstoregateway.keycloak;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.keycloak.component.ComponentModel;
+
+/**
+ * An in-JVM stand-in for the gateway on a free loopback port. Each test
+ * scripts the routes it needs; anything else answers 404 like the real one.
+ * Every request is recorded with its raw (still percent-encoded) path.
+ */
+final class StubGateway implements AutoCloseable {
+
+    static final String TOKEN = "stub-token-5e3cr3t";
+
+    record Request(String method, String rawPath, String rawQuery, String authorization, String contentType,
+                   String body) {
+    }
+
+    record Reply(int status, String contentType, String body, long delayMillis) {
+
+        Reply after(long millis) {
+            return new Reply(status, contentType, body, millis);
+        }
+    }
+
+    @FunctionalInterface
+    interface Handler {
+        Reply handle(Request request);
+    }
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newCachedThreadPool();
+    private final Map<String, Handler> routes = new ConcurrentHashMap<>();
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
+
+    StubGateway() {
+        try {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        server.setExecutor(executor);
+        server.createContext("/", this::serve);
+        server.start();
+    }
+
+    static Reply json(String body) {
+        return new Reply(200, "application/json", body, 0);
+    }
+
+    static Reply problem(int status, String title, String detail) {
+        String body = "{\"type\":\"about:blank\",\"title\":\"" + title + "\",\"status\":" + status
+                + ",\"detail\":\"" + detail + "\"}";
+        return new Reply(status, "application/problem+json", body, 0);
+    }
+
+    static Reply notFound() {
+        return problem(404, "Not Found", "no such user");
+    }
+
+    /**
+     * The search route of a gateway holding {@code total} numbered users and
+     * capping pages at {@code cap}, as the real one does.
+     */
+    static Handler pagedUsers(int total, int cap) {
+        return request -> {
+            Map<String, String> query = query(request.rawQuery());
+            int first = Integer.parseInt(query.getOrDefault("first", "0"));
+            int max = Math.min(Integer.parseInt(query.getOrDefault("max", String.valueOf(cap))), cap);
+            int from = Math.min(first, total);
+            int to = (int) Math.min(total, (long) first + max);
+            return json(TestUsers.userList(from, to));
+        };
+    }
+
+    /** Decoded query parameters (the client never encodes a space as '+', so decoding '+' is moot). */
+    static Map<String, String> query(String rawQuery) {
+        Map<String, String> params = new LinkedHashMap<>();
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return params;
+        }
+        for (String pair : rawQuery.split("&")) {
+            int eq = pair.indexOf('=');
+            String name = eq < 0 ? pair : pair.substring(0, eq);
+            String value = eq < 0 ? "" : pair.substring(eq + 1);
+            params.put(URLDecoder.decode(name, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
+        }
+        return params;
+    }
+
+    /** Answers {@code method rawPath} (path without query, as sent on the wire). */
+    StubGateway on(String method, String rawPath, Handler handler) {
+        routes.put(method + " " + rawPath, handler);
+        return this;
+    }
+
+    StubGateway on(String method, String rawPath, Reply reply) {
+        return on(method, rawPath, request -> reply);
+    }
+
+    String url() {
+        return "http://" + server.getAddress().getHostString() + ":" + server.getAddress().getPort();
+    }
+
+    /** A component configured for this stub, with a short request timeout so timeouts test fast. */
+    ComponentModel component() {
+        ComponentModel model = new ComponentModel();
+        model.setId("component-1");
+        model.setName("test-gateway");
+        model.setProviderId(GatewayStorageProviderFactory.PROVIDER_ID);
+        model.getConfig().putSingle(GatewayConfig.GATEWAY_URL, url());
+        model.getConfig().putSingle(GatewayConfig.API_TOKEN, TOKEN);
+        model.getConfig().putSingle(GatewayConfig.CONNECT_TIMEOUT_MS, "1000");
+        model.getConfig().putSingle(GatewayConfig.REQUEST_TIMEOUT_MS, "500");
+        return model;
+    }
+
+    GatewayClient client() {
+        return new GatewayClient(GatewayConfig.from(component()));
+    }
+
+    List<Request> requests() {
+        return List.copyOf(requests);
+    }
+
+    Request lastRequest() {
+        return requests.get(requests.size() - 1);
+    }
+
+    private void serve(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            Request request = new Request(
+                    exchange.getRequestMethod(),
+                    exchange.getRequestURI().getRawPath(),
+                    exchange.getRequestURI().getRawQuery(),
+                    exchange.getRequestHeaders().getFirst("Authorization"),
+                    exchange.getRequestHeaders().getFirst("Content-Type"),
+                    new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            requests.add(request);
+            Handler handler = routes.get(request.method() + " " + request.rawPath());
+            Reply reply = handler == null ? notFound() : handler.handle(request);
+            if (reply.delayMillis() > 0) {
+                Thread.sleep(reply.delayMillis());
+            }
+            byte[] body = reply.body().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", reply.contentType());
+            exchange.sendResponseHeaders(reply.status(), body.length == 0 ? -1 : body.length);
+            if (body.length > 0) {
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            // The client gave up (a timeout test); nothing to answer.
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}
