@@ -153,7 +153,6 @@ pub fn usernames(page: &Value) -> Vec<String> {
 }
 
 /// Declares one `#[tokio::test]` per vendor for each scenario function.
-
 #[allow(unused_macros)]
 macro_rules! on_every_vendor {
     ($($scenario:ident),+ $(,)?) => {
