@@ -245,16 +245,26 @@ impl DbError {
     /// True when the database could not be reached or no connection was free
     /// in time, as opposed to a query that the database refused.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Self::Sqlx(
                 sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Io(_)
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::WorkerCrashed
-            )
-        )
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // Refused logins, unknown databases, servers shutting down and
+            // SQLite files that cannot be opened mean "cannot use the
+            // database", not "this query is wrong".
+            Self::Sqlx(sqlx::Error::Database(err)) => err.code().is_some_and(|code| {
+                code.starts_with("08")
+                    || code.starts_with("28")
+                    || code.starts_with("57P")
+                    || code == "3D000"
+                    || code == "14"
+            }),
+            _ => false,
+        }
     }
 }
 

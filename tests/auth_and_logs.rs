@@ -12,6 +12,14 @@ use reqwest::Method;
 use support::gateway::{fixture_db, spawn_app, TOKEN};
 use support::Vendor;
 
+on_every_vendor!(
+    every_v1_route_needs_a_valid_token,
+    health_metrics_and_openapi_need_no_token,
+    readiness_fails_while_the_database_is_unreachable,
+    openapi_describes_every_route,
+    logs_never_contain_passwords_hashes_or_tokens,
+);
+
 /// Every /v1 route with a method it accepts.
 const V1_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/users/u1"),
@@ -23,9 +31,8 @@ const V1_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/roles"),
 ];
 
-#[tokio::test]
-async fn every_v1_route_needs_a_valid_token() {
-    let db = fixture_db(Vendor::Sqlite).await;
+async fn every_v1_route_needs_a_valid_token(vendor: Vendor) {
+    let db = fixture_db(vendor).await;
     let app = spawn_app(&db).await;
 
     for (method, path) in V1_ROUTES {
@@ -69,9 +76,8 @@ async fn every_v1_route_needs_a_valid_token() {
     }
 }
 
-#[tokio::test]
-async fn health_metrics_and_openapi_need_no_token() {
-    let db = fixture_db(Vendor::Sqlite).await;
+async fn health_metrics_and_openapi_need_no_token(vendor: Vendor) {
+    let db = fixture_db(vendor).await;
     let app = spawn_app(&db).await;
 
     for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
@@ -85,12 +91,15 @@ async fn health_metrics_and_openapi_need_no_token() {
     }
 }
 
-#[tokio::test]
-async fn readiness_fails_while_the_database_is_unreachable() {
-    let db = fixture_db(Vendor::Sqlite).await;
+async fn readiness_fails_while_the_database_is_unreachable(vendor: Vendor) {
+    let db = fixture_db(vendor).await;
     let mut config = support::gateway::settings(&db, &[]);
-    config.database.url =
-        userstore_gateway::settings::Secret::new("postgres://nobody:pw@127.0.0.1:9/none");
+    let dead = match vendor {
+        Vendor::Postgres => "postgres://nobody:pw@127.0.0.1:9/none".to_owned(),
+        Vendor::MariaDb => "mysql://nobody:pw@127.0.0.1:9/none".to_owned(),
+        Vendor::Sqlite => format!("{}-missing", db.url()),
+    };
+    config.database.url = userstore_gateway::settings::Secret::new(dead);
     config.database.acquire_timeout_ms = 500;
     let app = support::gateway::spawn_app_with(config).await;
 
@@ -113,9 +122,8 @@ async fn readiness_fails_while_the_database_is_unreachable() {
     assert_eq!(lookup.status(), 503);
 }
 
-#[tokio::test]
-async fn openapi_describes_every_route() {
-    let db = fixture_db(Vendor::Sqlite).await;
+async fn openapi_describes_every_route(vendor: Vendor) {
+    let db = fixture_db(vendor).await;
     let app = spawn_app(&db).await;
 
     let doc: serde_json::Value = app
@@ -155,9 +163,8 @@ async fn openapi_describes_every_route() {
     );
 }
 
-#[tokio::test]
-async fn logs_never_contain_passwords_hashes_or_tokens() {
-    let db = fixture_db(Vendor::Sqlite).await;
+async fn logs_never_contain_passwords_hashes_or_tokens(vendor: Vendor) {
+    let db = fixture_db(vendor).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("gateway.toml");
     std::fs::write(
