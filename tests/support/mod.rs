@@ -32,6 +32,7 @@
 mod checksum;
 #[macro_use]
 pub mod gateway;
+pub mod keycloak;
 mod mariadb;
 mod postgres;
 mod process;

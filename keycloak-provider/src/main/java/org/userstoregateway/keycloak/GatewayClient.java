@@ -237,8 +237,14 @@ public final class GatewayClient implements AutoCloseable {
         }
     }
 
+    /** The exception's type and the first message along its causes (the JDK often leaves the outer one empty). */
     private static String describe(IOException e) {
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return e.getClass().getSimpleName() + ": " + t.getMessage();
+            }
+        }
+        return e.getClass().getSimpleName();
     }
 
     /**

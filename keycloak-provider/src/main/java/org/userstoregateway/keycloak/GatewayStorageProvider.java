@@ -154,9 +154,11 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         long limit = maxResults == null || maxResults < 0 ? -1 : maxResults;
         Stream<GatewayUser> users;
         if (search.pagesOnGateway()) {
-            users = UserPages.stream(client, search.gatewaySearch(), first, limit);
+            users = UserPages.stream(client, model.getName(), search.gatewaySearch(), first, limit);
         } else {
-            users = UserPages.stream(client, search.gatewaySearch(), 0, -1).filter(search::accepts).skip(first);
+            users = UserPages.stream(client, model.getName(), search.gatewaySearch(), 0, -1)
+                    .filter(search::accepts)
+                    .skip(first);
             if (limit >= 0) {
                 users = users.limit(limit);
             }
@@ -201,7 +203,9 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         if (search.pagesOnGateway()) {
             return count(search.gatewaySearch());
         }
-        long matching = UserPages.stream(client, search.gatewaySearch(), 0, -1).filter(search::accepts).count();
+        long matching = UserPages.stream(client, model.getName(), search.gatewaySearch(), 0, -1)
+                .filter(search::accepts)
+                .count();
         return (int) Math.min(matching, Integer.MAX_VALUE);
     }
 
@@ -225,7 +229,8 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         try {
             return client.countUsers(search);
         } catch (GatewayException e) {
-            LOG.warnf("userstore-gateway '%s': counting users failed, reporting 0: %s", model.getName(), e.getMessage());
+            LOG.warnf("userstore-gateway '%s': counting users failed, reporting 0: %s",
+                    model.getName(), e.getMessage());
             return 0;
         }
     }

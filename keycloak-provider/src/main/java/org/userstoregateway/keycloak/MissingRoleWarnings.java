@@ -43,8 +43,8 @@ public final class MissingRoleWarnings {
     /** The realm has no realm role {@code role}. */
     public void realmRoleMissing(String realm, String username, String role) {
         warnOnce(new Key(realm, null, role), () -> String.format(
-                "userstore-gateway: user '%s' has realm role '%s' in the user database, but realm '%s' has no such role;"
-                        + " the role is skipped", username, role, realm));
+                "userstore-gateway: user '%s' has realm role '%s' in the user database, but realm '%s' has"
+                        + " no such role; the role is skipped", username, role, realm));
     }
 
     /** The realm has no client {@code clientId}. */

@@ -29,6 +29,7 @@ final class UserPages implements Iterator<GatewayUser> {
     static final int MAX_PAGE = 1000;
 
     private final GatewayClient client;
+    private final String componentName;
     private final String search;
     private int offset;
     /** Users still wanted, or -1 for all of them. */
@@ -36,8 +37,9 @@ final class UserPages implements Iterator<GatewayUser> {
     private Iterator<GatewayUser> page = Collections.emptyIterator();
     private boolean done;
 
-    private UserPages(GatewayClient client, String search, int first, long limit) {
+    private UserPages(GatewayClient client, String componentName, String search, int first, long limit) {
         this.client = client;
+        this.componentName = componentName;
         this.search = search;
         this.offset = Math.max(first, 0);
         this.remaining = limit < 0 ? -1 : limit;
@@ -45,10 +47,11 @@ final class UserPages implements Iterator<GatewayUser> {
 
     /**
      * The users matching {@code search}, from {@code first} on, at most {@code limit}
-     * of them ({@code -1}: all), in the gateway's order.
+     * of them ({@code -1}: all), in the gateway's order. {@code componentName} labels log lines.
      */
-    static Stream<GatewayUser> stream(GatewayClient client, String search, int first, long limit) {
-        UserPages pages = new UserPages(client, search, first, limit);
+    static Stream<GatewayUser> stream(GatewayClient client, String componentName, String search, int first,
+                                      long limit) {
+        UserPages pages = new UserPages(client, componentName, search, first, limit);
         return StreamSupport.stream(
                 Spliterators.spliteratorUnknownSize(pages, Spliterator.ORDERED | Spliterator.NONNULL), false);
     }
@@ -80,7 +83,8 @@ final class UserPages implements Iterator<GatewayUser> {
         try {
             users = client.searchUsers(search, offset, ask);
         } catch (GatewayException e) {
-            LOG.warnf("userstore-gateway: searching users failed, the result list ends here: %s", e.getMessage());
+            LOG.warnf("userstore-gateway '%s': searching users failed, the result list ends here: %s",
+                    componentName, e.getMessage());
             done = true;
             return;
         }

@@ -91,7 +91,8 @@ record UserSearch(String gatewaySearch, Predicate<GatewayUser> filter, boolean m
     }
 
     /** Mirrors Keycloak's own user store: case-insensitive, equality if exact, else substring. */
-    private static Predicate<GatewayUser> fieldMatches(Function<GatewayUser, String> field, String value, boolean exact) {
+    private static Predicate<GatewayUser> fieldMatches(Function<GatewayUser, String> field, String value,
+                                                       boolean exact) {
         String wanted = value.toLowerCase(Locale.ROOT);
         return user -> {
             String actual = field.apply(user);

@@ -76,7 +76,7 @@ class GatewayClientTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
         "a b/c+d@e%f?g#h&i | a%20b%2Fc%2Bd%40e%25f%3Fg%23h%26i",
         "jürgen.o'neil     | j%C3%BCrgen.o%27neil",
         "..                | %2E%2E",
@@ -90,6 +90,9 @@ class GatewayClientTest {
 
     @Test
     void everyRequest_carriesTheBearerToken() {
+        gateway.on("GET", "/v1/users", StubGateway.json(TestUsers.userList(0, 0)));
+        gateway.on("GET", "/v1/users/count", StubGateway.json("{\"count\":0}"));
+        gateway.on("POST", "/v1/users/1/verify-password", StubGateway.json("{\"valid\":false}"));
         client.userById("1");
         client.searchUsers("*", 0, 10);
         client.countUsers("*");

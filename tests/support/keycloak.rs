@@ -1,0 +1,347 @@
+//! A real Keycloak server for the end-to-end tests: the pinned
+//! `keycloak-quarkus-dist` that Maven unpacked into `keycloak-provider/target`,
+//! with the provider jar in `providers/`, on loopback, one per test process.
+//! Each test makes a realm of its own through the Admin REST API.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+use super::process::{free_port, new_base_dir, Watchdog};
+
+/// The bootstrap admin of the test server (master realm).
+const ADMIN: (&str, &str) = ("admin", "admin-test-password");
+
+/// A running Keycloak.
+pub struct Keycloak {
+    pub base: String,
+    pub log: PathBuf,
+    client: reqwest::Client,
+}
+
+static SERVER: OnceCell<Result<Keycloak, String>> = OnceCell::const_new();
+
+/// The shared server, started on first use (about a minute on 2 cores).
+pub async fn keycloak() -> &'static Keycloak {
+    match SERVER.get_or_init(|| async { start().await }).await {
+        Ok(kc) => kc,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+fn provider_target() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("keycloak-provider/target")
+}
+
+/// The provider jar and the unpacked distribution, both made by
+/// `mvn -f keycloak-provider/pom.xml verify` (run by .ci/test before cargo).
+fn artifacts() -> Result<(PathBuf, PathBuf), String> {
+    let target = provider_target();
+    let hint =
+        "run `mvn -B -f keycloak-provider/pom.xml verify` first (the README's test command does)";
+    let jar = fs::read_dir(&target)
+        .map_err(|e| format!("{}: {e}; {hint}", target.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            name.starts_with("userstore-gateway-keycloak-")
+                && name.ends_with(".jar")
+                && !name.contains("sources")
+                && !name.contains("tests")
+        })
+        .ok_or_else(|| format!("no provider jar in {}; {hint}", target.display()))?;
+    let dist_root = target.join("keycloak-dist");
+    let dist = fs::read_dir(&dist_root)
+        .map_err(|e| format!("{}: {e}; {hint}", dist_root.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.join("bin/kc.sh").is_file())
+        .ok_or_else(|| {
+            format!(
+                "no Keycloak distribution in {}; {hint}",
+                dist_root.display()
+            )
+        })?;
+    Ok((jar, dist))
+}
+
+async fn start() -> Result<Keycloak, String> {
+    let (jar, dist) = artifacts()?;
+    let base_dir = new_base_dir("keycloak")?;
+    let home = base_dir.join("keycloak");
+    // A private copy: kc.sh build writes into the distribution.
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&dist)
+        .arg(&home)
+        .status()
+        .map_err(|e| format!("cp: {e}"))?;
+    if !status.success() {
+        return Err(format!("copying {} failed", dist.display()));
+    }
+    fs::copy(&jar, home.join("providers/userstore-gateway-keycloak.jar"))
+        .map_err(|e| format!("copying the provider jar: {e}"))?;
+    let watchdog = Watchdog::spawn(&base_dir, "TERM")?;
+    let port = free_port();
+    let log = base_dir.join("keycloak.log");
+    let log_file = fs::File::create(&log).map_err(|e| e.to_string())?;
+    let child = Command::new(home.join("bin/kc.sh"))
+        .args([
+            "start-dev",
+            "--http-host=127.0.0.1",
+            &format!("--http-port={port}"),
+            "--db=dev-mem",
+            "--cache=local",
+            "--log-level=INFO,org.userstoregateway:debug",
+        ])
+        .env("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN.0)
+        .env("KC_BOOTSTRAP_ADMIN_PASSWORD", ADMIN.1)
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log_file)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", home.join("bin/kc.sh").display()))?;
+    watchdog.watch_pid(child.id());
+    let kc = Keycloak {
+        base: format!("http://127.0.0.1:{port}"),
+        log,
+        client: reqwest::Client::new(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while Instant::now() < deadline {
+        if let Ok(response) = kc
+            .client
+            .get(format!("{}/realms/master", kc.base))
+            .send()
+            .await
+        {
+            if response.status() == 200 {
+                return Ok(kc);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let tail = fs::read_to_string(&kc.log).unwrap_or_default();
+    let tail: String = tail
+        .lines()
+        .rev()
+        .take(40)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("\n");
+    Err(format!(
+        "Keycloak did not start within 300 s; last log lines:\n{tail}"
+    ))
+}
+
+/// A realm of one test, federated to one gateway.
+pub struct Realm {
+    pub name: String,
+    pub component_id: String,
+}
+
+/// An answer: status, JSON body (Null when none) and the Location header.
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub location: Option<String>,
+}
+
+impl Keycloak {
+    async fn admin_token(&self) -> String {
+        let response = self
+            .client
+            .post(format!(
+                "{}/realms/master/protocol/openid-connect/token",
+                self.base
+            ))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "admin-cli"),
+                ("username", ADMIN.0),
+                ("password", ADMIN.1),
+            ])
+            .send()
+            .await
+            .expect("admin token request");
+        let body: Value = response.json().await.expect("token json");
+        body["access_token"]
+            .as_str()
+            .expect("admin access token")
+            .to_owned()
+    }
+
+    /// A call to the Admin REST API under `/admin/realms`.
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let mut request = self
+            .client
+            .request(method, format!("{}/admin/realms{path}", self.base))
+            .bearer_auth(self.admin_token().await);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("admin API answers");
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = response.text().await.unwrap_or_default();
+        Answer {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            location,
+        }
+    }
+
+    /// Server info (provider descriptions), as the admin console reads it.
+    pub async fn server_info(&self) -> Value {
+        self.client
+            .get(format!("{}/admin/serverinfo", self.base))
+            .bearer_auth(self.admin_token().await)
+            .send()
+            .await
+            .expect("serverinfo")
+            .json()
+            .await
+            .expect("serverinfo json")
+    }
+
+    /// A realm with the roles and client the tests expect (but not
+    /// `auditor` nor the client `reports`), federated to `gateway_url`.
+    pub async fn realm(&self, gateway_url: &str, token: &str) -> Realm {
+        static NEXT: AtomicU32 = AtomicU32::new(1);
+        let name = format!(
+            "e2e-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let created = self
+            .admin(
+                Method::POST,
+                "",
+                Some(json!({"realm": name, "enabled": true})),
+            )
+            .await;
+        assert_eq!(created.status, 201, "create realm");
+        for role in ["testrole", "user", "kc-only"] {
+            let r = self
+                .admin(
+                    Method::POST,
+                    &format!("/{name}/roles"),
+                    Some(json!({"name": role})),
+                )
+                .await;
+            assert_eq!(r.status, 201, "create role {role}");
+        }
+        let client = self
+            .admin(
+                Method::POST,
+                &format!("/{name}/clients"),
+                Some(json!({"clientId": "testclient", "publicClient": true, "directAccessGrantsEnabled": true})),
+            )
+            .await;
+        assert_eq!(client.status, 201, "create client");
+        let client_id = last_segment(client.location.as_deref());
+        for role in ["admin", "viewer"] {
+            let r = self
+                .admin(
+                    Method::POST,
+                    &format!("/{name}/clients/{client_id}/roles"),
+                    Some(json!({"name": role})),
+                )
+                .await;
+            assert_eq!(r.status, 201, "create client role {role}");
+        }
+        let realm_id = self
+            .admin(Method::GET, &format!("/{name}"), None)
+            .await
+            .body["id"]
+            .as_str()
+            .expect("realm id")
+            .to_owned();
+        let component = self
+            .admin(
+                Method::POST,
+                &format!("/{name}/components"),
+                Some(json!({
+                    "name": "legacy users",
+                    "providerId": "userstore-gateway",
+                    "providerType": "org.keycloak.storage.UserStorageProvider",
+                    "parentId": realm_id,
+                    "config": {
+                        "gatewayUrl": [gateway_url],
+                        "apiToken": [token],
+                        "connectTimeoutMs": ["2000"],
+                        "requestTimeoutMs": ["5000"],
+                        "enabled": ["true"],
+                        "priority": ["0"],
+                        "cachePolicy": ["NO_CACHE"]
+                    }
+                })),
+            )
+            .await;
+        assert_eq!(
+            component.status, 201,
+            "create the user federation component: {}",
+            component.body
+        );
+        Realm {
+            name,
+            component_id: last_segment(component.location.as_deref()),
+        }
+    }
+
+    /// The password grant for `testclient`: status and body.
+    pub async fn login(&self, realm: &Realm, username: &str, password: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!(
+                "{}/realms/{}/protocol/openid-connect/token",
+                self.base, realm.name
+            ))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "testclient"),
+                ("username", username),
+                ("password", password),
+                ("scope", "openid"),
+            ])
+            .send()
+            .await
+            .expect("token endpoint answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Keycloak's log so far.
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// The claims of a JWT (not verified: the test talks to the issuer directly).
+pub fn claims(token: &Value) -> Value {
+    let jwt = token["access_token"].as_str().expect("access_token");
+    let payload = jwt.split('.').nth(1).expect("JWT payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+fn last_segment(location: Option<&str>) -> String {
+    location
+        .and_then(|l| l.rsplit('/').next())
+        .expect("Location header")
+        .to_owned()
+}
