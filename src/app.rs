@@ -2,7 +2,9 @@
 //! [`App::serve`] runs it on a listener until a shutdown future resolves.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -12,6 +14,7 @@ use crate::http::{self, auth::Tokens, AppState};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
+use crate::tls;
 use crate::verify::Verifier;
 
 /// Why the app could not be built.
@@ -21,13 +24,19 @@ pub enum BuildError {
     Db(#[from] DbError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// A built, not yet running gateway.
 pub struct App {
     router: Router,
     store: Store,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
+
+/// How long shutdown waits for in-flight requests before closing connections.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds the gateway from settings. The pool connects lazily, so this
 /// succeeds while the database is down; `/readyz` tells when it is back.
@@ -47,13 +56,22 @@ pub fn build(settings: &Settings) -> Result<App, BuildError> {
         Tokens::new(&settings.auth.api_tokens),
         settings.server.body_limit_bytes,
     );
-    Ok(App { router, store })
+    let tls = match &settings.server.tls {
+        Some(tls) => Some(tls::server_config(tls).map_err(BuildError::Tls)?),
+        None => None,
+    };
+    Ok(App { router, store, tls })
 }
 
 impl App {
     /// The store, for startup checks.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// True when the app serves HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, lets
@@ -63,9 +81,26 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        match self.tls {
+            None => {
+                axum::serve(listener, self.router)
+                    .with_graceful_shutdown(shutdown)
+                    .await?;
+            }
+            Some(config) => {
+                let handle = axum_server::Handle::<SocketAddr>::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.await;
+                    stopper.graceful_shutdown(Some(DRAIN_TIMEOUT));
+                });
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(config);
+                axum_server::tls_rustls::from_tcp_rustls(listener.into_std()?, config)?
+                    .handle(handle)
+                    .serve(self.router.into_make_service())
+                    .await?;
+            }
+        }
         self.store.pool().close().await;
         Ok(())
     }

@@ -30,6 +30,7 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
         url: Secret::new(url),
         max_connections: 4,
         acquire_timeout_ms: 3_000,
+        statement_timeout_ms: 5_000,
     };
     seed(&database)
         .await

@@ -290,12 +290,16 @@ impl Pool {
         let url = settings.url.expose();
         let acquire = Duration::from_millis(settings.acquire_timeout_ms);
         let read_only = access == Access::ReadOnly;
+        let statement_ms = settings.statement_timeout_ms;
         Ok(match Dialect::from_url(url)? {
             Dialect::Postgres => {
                 let mut options = PgConnectOptions::from_str(url)?;
                 if read_only {
                     // A startup parameter, so it holds from the session's first statement on.
                     options = options.options([("default_transaction_read_only", "on")]);
+                }
+                if statement_ms > 0 {
+                    options = options.options([("statement_timeout", statement_ms.to_string())]);
                 }
                 Self::Postgres(
                     PgPoolOptions::new()
@@ -316,6 +320,19 @@ impl Pool {
                                 if read_only {
                                     conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
                                 }
+                                if statement_ms > 0 {
+                                    // MariaDB counts seconds, MySQL milliseconds (SELECTs only).
+                                    let mariadb = format!(
+                                        "SET SESSION max_statement_time = {}",
+                                        statement_ms as f64 / 1000.0
+                                    );
+                                    if conn.execute(mariadb.as_str()).await.is_err() {
+                                        let mysql = format!(
+                                            "SET SESSION max_execution_time = {statement_ms}"
+                                        );
+                                        conn.execute(mysql.as_str()).await?;
+                                    }
+                                }
                                 Ok(())
                             })
                         })
@@ -329,6 +346,10 @@ impl Pool {
                 } else {
                     options.create_if_missing(true)
                 };
+                if statement_ms > 0 {
+                    // SQLite has no statement timeout; this bounds waiting for locks.
+                    options = options.busy_timeout(Duration::from_millis(statement_ms));
+                }
                 Self::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(settings.max_connections)

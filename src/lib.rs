@@ -23,5 +23,7 @@ pub mod settings;
 pub mod store;
 /// Logging setup.
 pub mod telemetry;
+/// HTTPS and mutual TLS with rustls.
+pub mod tls;
 /// Password verification policy: dummy work, limits, bounded hashing threads.
 pub mod verify;

@@ -104,7 +104,8 @@ async fn serve(config: PathBuf) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
-    tracing::info!(address = %listener.local_addr()?, "userstore-gateway listening");
+    let scheme = if app.is_tls() { "https" } else { "http" };
+    tracing::info!(address = %listener.local_addr()?, scheme, "userstore-gateway listening");
     app.serve(listener, app::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -60,6 +60,21 @@ pub struct ServerSettings {
     pub max_page_size: u32,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    /// HTTPS instead of plain HTTP, optionally requiring client certificates.
+    pub tls: Option<TlsSettings>,
+}
+
+/// `[server.tls]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM certificate chain, server certificate first.
+    pub cert_file: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+    /// PEM CA certificates; when set, clients must present a certificate
+    /// issued by one of them (mutual TLS).
+    pub client_ca_file: Option<PathBuf>,
 }
 
 impl Default for ServerSettings {
@@ -68,6 +83,7 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_page_size: 100,
             body_limit_bytes: 16 * 1024,
+            tls: None,
         }
     }
 }
@@ -83,6 +99,14 @@ pub struct DatabaseSettings {
     /// How long a request waits for a free connection before it fails.
     #[serde(default = "default_acquire_timeout_ms")]
     pub acquire_timeout_ms: u64,
+    /// Longest a single statement may run before the database cancels it;
+    /// 0 leaves the database's own setting.
+    #[serde(default = "default_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    5_000
 }
 
 fn default_max_connections() -> u32 {

@@ -178,17 +178,22 @@ pub fn search_pattern(search: &str) -> String {
         None => (search, false),
     };
     let mut pattern = String::with_capacity(body.len() + 1);
+    let mut ends_with_wildcard = false;
     for c in body.chars() {
+        ends_with_wildcard = false;
         match c {
             '!' | '%' | '_' => {
                 pattern.push('!');
                 pattern.push(c);
             }
-            '*' if !exact => pattern.push('%'),
+            '*' if !exact => {
+                pattern.push('%');
+                ends_with_wildcard = true;
+            }
             _ => pattern.extend(c.to_lowercase()),
         }
     }
-    if !exact && !pattern.ends_with('%') {
+    if !exact && !ends_with_wildcard {
         pattern.push('%');
     }
     pattern
@@ -689,6 +694,11 @@ mod tests {
     #[test]
     fn like_metacharacters_in_input_are_escaped() {
         assert_eq!(search_pattern("50%_off!"), "50!%!_off!!%");
+        assert_eq!(
+            search_pattern("50%"),
+            "50!%%",
+            "an escaped % is not a wildcard"
+        );
         assert_eq!(search_pattern("\"a_b\""), "a!_b");
     }
 
@@ -737,11 +747,52 @@ mod tests {
         }
     }
 
+    /// Splits a pattern into literal text and wildcards, honouring `!` escapes.
+    fn unescape(pattern: &str) -> (String, usize) {
+        let (mut literal, mut wildcards) = (String::new(), 0);
+        let mut chars = pattern.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '!' => literal.push(chars.next().expect("escape is followed by a character")),
+                '%' => wildcards += 1,
+                '_' => panic!("unescaped _ in {pattern:?}"),
+                other => literal.push(other),
+            }
+        }
+        (literal, wildcards)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn quoted_search_matches_exactly_the_lowercased_text(text in "[^\"]{0,40}") {
+            let pattern = search_pattern(&format!("\"{text}\""));
+            let (literal, wildcards) = unescape(&pattern);
+            proptest::prop_assert_eq!(wildcards, 0);
+            proptest::prop_assert_eq!(literal, text.to_lowercase());
+        }
+
+        #[test]
+        fn unquoted_search_is_a_prefix_with_stars_as_the_only_wildcards(text in "[^\"*]{0,40}") {
+            let pattern = search_pattern(&text);
+            proptest::prop_assert!(pattern.ends_with('%'));
+            let (literal, wildcards) = unescape(&pattern);
+            proptest::prop_assert_eq!(wildcards, 1);
+            proptest::prop_assert_eq!(literal, text.trim().to_lowercase());
+        }
+
+        #[test]
+        fn any_search_gives_a_well_formed_pattern(text in ".{0,60}") {
+            // Every `!` escapes something and no `_` is left unescaped.
+            let _ = unescape(&search_pattern(&text));
+        }
+    }
+
     fn test_pool() -> Pool {
         let settings = crate::settings::DatabaseSettings {
             url: crate::settings::Secret::new("sqlite::memory:"),
             max_connections: 1,
             acquire_timeout_ms: 1000,
+            statement_timeout_ms: 0,
         };
         Pool::open(&settings, crate::dialect::Access::Writable).expect("pool")
     }

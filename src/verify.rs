@@ -147,10 +147,23 @@ impl Verifier {
             return Verdict::Mismatch;
         };
         let limits = self.limits.clone();
+        let (scheme, cost) = (hash.scheme(), hash.cost());
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(|| hash.verify(&password, &limits)))
-            .instrument(tracing::Span::current())
-            .await
-            .unwrap_or(Verdict::Mismatch)
+        let verdict =
+            tokio::task::spawn_blocking(move || span.in_scope(|| hash.verify(&password, &limits)))
+                .instrument(tracing::Span::current())
+                .await
+                .unwrap_or(Verdict::Mismatch);
+        // Counted by scheme and cost so that operators (and tests) can see
+        // that unknown users cost the same hashing work as known ones.
+        if matches!(verdict, Verdict::Match | Verdict::Mismatch) {
+            if let Some(m) = &self.metrics {
+                let cost = cost.to_string();
+                let labels = [("scheme", scheme.name()), ("cost", cost.as_str())];
+                m.counter("userstore_gateway_hash_computations_total", &labels)
+                    .increment(1);
+            }
+        }
+        verdict
     }
 }

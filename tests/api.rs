@@ -350,3 +350,39 @@ async fn attributes_come_from_the_optional_queries(vendor: Vendor) {
     assert_eq!(listed("u2"), json!({"department": ["Wonderland"]}));
     assert_eq!(listed("u5"), json!({}));
 }
+
+mod dummy_work {
+    use super::*;
+
+    /// The unknown-user check hashes with the scheme and cost of the last
+    /// real hash: shown by the hash counter's labels, not by timing.
+    #[tokio::test]
+    async fn unknown_users_cost_a_hash_of_the_same_scheme_and_cost() {
+        let db = fixture_db(Vendor::Sqlite).await;
+        let app = spawn_app(&db).await;
+        let computed = |labels: &'static str| {
+            let app = &app;
+            async move {
+                app.metric("userstore_gateway_hash_computations_total", labels)
+                    .await
+            }
+        };
+
+        assert!(!app.verify("u9", "wrong").await);
+        assert!(!app.verify("no-such-user", "wrong").await);
+        assert!(!app.verify("u5", "wrong").await);
+        assert!(!app.verify("u2", "wrong").await);
+        assert!(!app.verify("another-unknown", "wrong").await);
+
+        // u9 is sha512-crypt with rounds=2000: the unknown user and bob (no
+        // hash) after it are hashed the same way; alice (sha256-crypt, 5000)
+        // sets the shape for the last unknown user.
+        assert_eq!(computed("scheme=\"sha512-crypt\",cost=\"2000\"").await, 3.0);
+        assert_eq!(computed("scheme=\"sha256-crypt\",cost=\"5000\"").await, 2.0);
+        assert_eq!(
+            computed("scheme=").await,
+            5.0,
+            "every check hashed exactly once"
+        );
+    }
+}

@@ -36,6 +36,7 @@ pub fn settings(db: &TestDb, queries: &[(&str, &str)]) -> Settings {
             url: Secret::new(db.url()),
             max_connections: 4,
             acquire_timeout_ms: 5_000,
+            statement_timeout_ms: 5_000,
         },
         auth: AuthSettings {
             api_tokens: vec![Secret::new(TOKEN)],
@@ -83,8 +84,13 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         .await
         .expect("server runs");
     });
+    let scheme = if settings.server.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     TestApp {
-        base: format!("http://{address}"),
+        base: format!("{scheme}://{address}"),
         client: reqwest::Client::new(),
         shutdown: Some(tx),
     }

@@ -29,6 +29,7 @@
 //! missing server binary fails the test and names the Debian package that
 //! provides it (see .ci/install-deps) instead of skipping.
 
+pub mod certs;
 mod checksum;
 #[macro_use]
 pub mod gateway;

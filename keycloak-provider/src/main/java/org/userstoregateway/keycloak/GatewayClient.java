@@ -1,6 +1,8 @@
 package org.userstoregateway.keycloak;
 
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,7 +14,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -24,9 +34,15 @@ import org.jboss.logging.Logger;
  * Talks to the gateway's read-only HTTP API. One instance per component
  * configuration, shared by all sessions; thread-safe.
  *
- * <p>Every answer other than 200 (and 404 for lookups), a timeout, an I/O
- * error or a body that does not parse becomes a {@link GatewayException}.
+ * <p>Every answer other than 200 (and 404 for lookups), a timeout, an I/O or
+ * TLS error or a body that does not parse becomes a {@link GatewayException}.
  * Neither the API token nor a password ever appears in a message or a log line.
+ *
+ * <p>Each call is bounded: the request timeout covers the whole exchange,
+ * connection, headers and body, and a caller that is interrupted (Keycloak
+ * interrupts slow storage lookups) stops waiting at once, with its interrupt
+ * flag set again. Calls go through a {@link CircuitBreaker}, so while the
+ * gateway is down they fail fast instead of waiting out the timeout.
  */
 public final class GatewayClient implements AutoCloseable {
 
@@ -41,8 +57,12 @@ public final class GatewayClient implements AutoCloseable {
 
     private final GatewayConfig config;
     private final HttpClient http;
+    private final CircuitBreaker breaker;
     /** The largest page the gateway ever returned: a proven lower bound of its page cap. */
     private final AtomicInteger largestPageSeen = new AtomicInteger();
+    /** Calls waiting for an answer, so {@link #close()} can end them at once. */
+    private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     record UserList(List<GatewayUser> users) {
     }
@@ -54,12 +74,28 @@ public final class GatewayClient implements AutoCloseable {
     }
 
     public GatewayClient(GatewayConfig config) {
+        this(config, config.gatewayUrl().toString());
+    }
+
+    /**
+     * @param label names this gateway in log lines (component name and URL)
+     * @throws org.keycloak.component.ComponentValidationException if the TLS settings cannot be used
+     */
+    public GatewayClient(GatewayConfig config, String label) {
+        this(config, new CircuitBreaker(label, config.breakerFailureThreshold(), config.breakerCooldown()));
+    }
+
+    GatewayClient(GatewayConfig config, CircuitBreaker breaker) {
         this.config = config;
-        this.http = HttpClient.newBuilder()
+        this.breaker = breaker;
+        // The JDK client runs its selector and its default executor on daemon threads,
+        // so nothing here can keep the JVM (and Keycloak's shutdown) waiting.
+        HttpClient.Builder builder = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(config.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+                .followRedirects(HttpClient.Redirect.NEVER);
+        GatewayTls.sslContext(config).ifPresent(builder::sslContext);
+        this.http = builder.build();
     }
 
     public GatewayConfig config() {
@@ -81,22 +117,26 @@ public final class GatewayClient implements AutoCloseable {
     /** One page of a search, ordered by username. The gateway may return fewer than {@code max}. */
     public List<GatewayUser> searchUsers(String search, int first, int max) {
         String path = "/v1/users?search=" + queryValue(search) + "&first=" + first + "&max=" + max;
-        UserList list = read(get(path), path, UserList.class);
-        List<GatewayUser> users = list.users() == null ? List.of() : list.users();
-        for (GatewayUser user : users) {
-            requireComplete(user, path);
-        }
-        largestPageSeen.accumulateAndGet(users.size(), Math::max);
-        return users;
+        return guarded(() -> {
+            UserList list = read(get(path), path, UserList.class);
+            List<GatewayUser> users = list.users() == null ? List.of() : list.users();
+            for (GatewayUser user : users) {
+                requireComplete(user, path);
+            }
+            largestPageSeen.accumulateAndGet(users.size(), Math::max);
+            return users;
+        });
     }
 
     public int countUsers(String search) {
         String path = "/v1/users/count?search=" + queryValue(search);
-        Count count = read(get(path), path, Count.class);
-        if (count.count() == null || count.count() < 0) {
-            throw new GatewayException("gateway sent no usable count for GET " + path);
-        }
-        return count.count();
+        return guarded(() -> {
+            Count count = read(get(path), path, Count.class);
+            if (count.count() == null || count.count() < 0) {
+                throw new GatewayException("gateway sent no usable count for GET " + path);
+            }
+            return count.count();
+        });
     }
 
     public boolean verifyPassword(String id, String password) {
@@ -106,17 +146,20 @@ public final class GatewayClient implements AutoCloseable {
             body = JSON.writeValueAsBytes(Map.of("password", password));
         } catch (JsonProcessingException e) {
             // Not expected for a map of strings; the cause is left out since it could quote the value.
-            throw new GatewayException("could not encode the request body for POST " + path);
+            throw new GatewayException(GatewayException.Kind.NOT_SENT,
+                    "could not encode the request body for POST " + path, null);
         }
         HttpRequest request = request(path)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
-        Verdict verdict = read(send(request, "POST", path), path, Verdict.class);
-        if (verdict.valid() == null) {
-            throw new GatewayException("gateway sent no verdict for POST " + path);
-        }
-        return verdict.valid();
+        return guarded(() -> {
+            Verdict verdict = read(send(request, "POST", path), path, Verdict.class);
+            if (verdict.valid() == null) {
+                throw new GatewayException("gateway sent no verdict for POST " + path);
+            }
+            return verdict.valid();
+        });
     }
 
     /**
@@ -127,24 +170,46 @@ public final class GatewayClient implements AutoCloseable {
         return largestPageSeen.get();
     }
 
-    /** Releases the connection pool on runtimes where {@link HttpClient} can be closed (Java 21+). */
+    /** The circuit breaker's state, for tests and diagnostics. */
+    CircuitBreaker.State breakerState() {
+        return breaker.state();
+    }
+
+    /**
+     * Ends calls still waiting (they fail with a {@link GatewayException.Kind#NOT_SENT}
+     * exception), refuses new ones and drops the connections, without waiting
+     * for anything. On Java 21 and later the connections go with
+     * {@code HttpClient.shutdownNow()} (looked up by reflection, as this code is
+     * built for Java 17; {@code HttpClient.close()} would wait for running
+     * calls); on Java 17 the client's threads are daemons that end once it is
+     * unreachable.
+     */
     @Override
     public void close() {
-        if (http instanceof AutoCloseable closeable) {
-            try {
-                closeable.close();
-            } catch (Exception e) {
-                LOG.debugf("closing the HTTP client for %s failed: %s", config.gatewayUrl(), e);
-            }
+        closed = true;
+        inFlight.forEach(call -> call.cancel(true));
+        try {
+            Method shutdownNow = HttpClient.class.getMethod("shutdownNow");
+            shutdownNow.invoke(http);
+        } catch (NoSuchMethodException e) {
+            // Java 17
+        } catch (IllegalAccessException | InvocationTargetException | RuntimeException e) {
+            LOG.debugf("closing the HTTP client for %s failed: %s", config.gatewayUrl(), e);
         }
     }
 
+    private <T> T guarded(Supplier<T> call) {
+        return breaker.call(call);
+    }
+
     private Optional<GatewayUser> lookup(String path) {
-        HttpResponse<byte[]> response = get(path);
-        if (response.statusCode() == 404) {
-            return Optional.empty();
-        }
-        return Optional.of(requireComplete(read(response, path, GatewayUser.class), path));
+        return guarded(() -> {
+            HttpResponse<byte[]> response = get(path);
+            if (response.statusCode() == 404) {
+                return Optional.empty();
+            }
+            return Optional.of(requireComplete(read(response, path, GatewayUser.class), path));
+        });
     }
 
     private HttpResponse<byte[]> get(String path) {
@@ -159,27 +224,75 @@ public final class GatewayClient implements AutoCloseable {
                 .header("User-Agent", USER_AGENT);
     }
 
+    /**
+     * Sends and waits at most the request timeout for the complete answer. The
+     * JDK's own request timeout stops at the response headers; waiting on the
+     * future bounds the body as well.
+     */
     private HttpResponse<byte[]> send(HttpRequest request, String method, String path) {
         String what = method + " " + path;
+        if (Thread.currentThread().isInterrupted()) {
+            throw new GatewayException(GatewayException.Kind.NOT_SENT,
+                    "the calling thread was interrupted before " + what + " was sent", null);
+        }
+        if (closed) {
+            throw closedFor(what, null);
+        }
+        CompletableFuture<HttpResponse<byte[]>> pending =
+                http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+        inFlight.add(pending);
         try {
-            HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> response = pending.get(config.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
             LOG.debugf("gateway %s answered %d", what, response.statusCode());
             return response;
-        } catch (HttpConnectTimeoutException e) {
-            throw new GatewayException("could not connect to the gateway at " + config.gatewayUrl()
-                    + " within " + config.connectTimeout().toMillis() + " ms (" + what + ")", e);
-        } catch (HttpTimeoutException e) {
+        } catch (TimeoutException e) {
+            pending.cancel(true);
             throw new GatewayException("the gateway did not answer " + what + " within "
                     + config.requestTimeout().toMillis() + " ms", e);
-        } catch (ConnectException e) {
-            throw new GatewayException("could not connect to the gateway at " + config.gatewayUrl()
-                    + " (" + what + "): " + describe(e), e);
-        } catch (IOException e) {
-            throw new GatewayException("I/O error on " + what + " at " + config.gatewayUrl() + ": " + describe(e), e);
         } catch (InterruptedException e) {
+            pending.cancel(true);
             Thread.currentThread().interrupt();
-            throw new GatewayException("interrupted while waiting for the gateway (" + what + ")", e);
+            throw new GatewayException("interrupted while waiting for the gateway to answer " + what, e);
+        } catch (CancellationException e) {
+            throw closedFor(what, e);
+        } catch (ExecutionException e) {
+            if (closed) {
+                throw closedFor(what, e.getCause());
+            }
+            throw failure(e.getCause() == null ? e : e.getCause(), what);
+        } finally {
+            inFlight.remove(pending);
         }
+    }
+
+    private GatewayException closedFor(String what, Throwable cause) {
+        return new GatewayException(GatewayException.Kind.NOT_SENT, "the HTTP client for the gateway at "
+                + config.gatewayUrl() + " is closed (Keycloak is stopping); " + what + " ended unanswered", cause);
+    }
+
+    private GatewayException failure(Throwable cause, String what) {
+        if (cause instanceof HttpConnectTimeoutException) {
+            return new GatewayException("could not connect to the gateway at " + config.gatewayUrl()
+                    + " within " + config.connectTimeout().toMillis() + " ms (" + what + ")", cause);
+        }
+        if (cause instanceof HttpTimeoutException) {
+            return new GatewayException("the gateway did not answer " + what + " within "
+                    + config.requestTimeout().toMillis() + " ms", cause);
+        }
+        String tls = GatewayTls.explain(cause, config);
+        if (tls != null) {
+            return new GatewayException(tls + "; " + what + " at " + config.gatewayUrl(), cause);
+        }
+        if (cause instanceof ConnectException) {
+            return new GatewayException("could not connect to the gateway at " + config.gatewayUrl()
+                    + " (" + what + "): " + describe(cause), cause);
+        }
+        if (cause instanceof IOException) {
+            return new GatewayException("I/O error on " + what + " at " + config.gatewayUrl() + ": "
+                    + describe(cause), cause);
+        }
+        return new GatewayException("unexpected error on " + what + " at " + config.gatewayUrl() + ": "
+                + describe(cause), cause);
     }
 
     private static <T> T read(HttpResponse<byte[]> response, String path, Class<T> type) {
@@ -187,8 +300,11 @@ public final class GatewayClient implements AutoCloseable {
         int status = response.statusCode();
         if (status != 200) {
             String hint = status == 401 || status == 403 ? " (check the API token)" : "";
-            throw new GatewayException("gateway answered HTTP " + status + " to " + what + hint
-                    + problemDetail(response.body()));
+            // 5xx and 429 say the gateway is in trouble; other statuses say it is up and refuses this request.
+            GatewayException.Kind kind = status >= 500 || status == 429
+                    ? GatewayException.Kind.UNAVAILABLE : GatewayException.Kind.REJECTED;
+            throw new GatewayException(kind, "gateway answered HTTP " + status + " to " + what + hint
+                    + problemDetail(response.body()), null);
         }
         try {
             T value = JSON.readValue(response.body(), type);
@@ -238,7 +354,7 @@ public final class GatewayClient implements AutoCloseable {
     }
 
     /** The exception's type and the first message along its causes (the JDK often leaves the outer one empty). */
-    private static String describe(IOException e) {
+    private static String describe(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t.getMessage() != null && !t.getMessage().isBlank()) {
                 return e.getClass().getSimpleName() + ": " + t.getMessage();

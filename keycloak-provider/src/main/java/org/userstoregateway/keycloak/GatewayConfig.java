@@ -14,16 +14,30 @@ import org.keycloak.component.ComponentValidationException;
  * <p>Validation messages are {@link java.text.MessageFormat} patterns with the
  * offending value as a parameter, because Keycloak's admin API formats them
  * that way; a raw value in the pattern could break on a quote or a brace.
+ *
+ * <p>The PEM settings are only checked for shape here (which ones are set,
+ * and only with an https:// URL); {@link GatewayTls#sslContext} reads them,
+ * once per HTTP client and in {@code validateConfiguration}. Blank PEM
+ * settings are {@code null}.
  */
-public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTimeout, Duration requestTimeout) {
+public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTimeout, Duration requestTimeout,
+                            int breakerFailureThreshold, Duration breakerCooldown,
+                            String trustedCaPem, String clientCertificatePem, String clientKeyPem) {
 
     public static final String GATEWAY_URL = "gatewayUrl";
     public static final String API_TOKEN = "apiToken";
     public static final String CONNECT_TIMEOUT_MS = "connectTimeoutMs";
     public static final String REQUEST_TIMEOUT_MS = "requestTimeoutMs";
+    public static final String BREAKER_FAILURE_THRESHOLD = "breakerFailureThreshold";
+    public static final String BREAKER_COOLDOWN_MS = "breakerCooldownMs";
+    public static final String TRUSTED_CA_PEM = "trustedCaPem";
+    public static final String CLIENT_CERTIFICATE_PEM = "clientCertificatePem";
+    public static final String CLIENT_KEY_PEM = "clientKeyPem";
 
     public static final int DEFAULT_CONNECT_TIMEOUT_MS = 2000;
     public static final int DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+    public static final int DEFAULT_BREAKER_FAILURE_THRESHOLD = 5;
+    public static final int DEFAULT_BREAKER_COOLDOWN_MS = 10000;
 
     /**
      * Reads and validates the settings of a component.
@@ -38,7 +52,26 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
         }
         Duration connect = parseTimeout(model.get(CONNECT_TIMEOUT_MS), CONNECT_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS);
         Duration request = parseTimeout(model.get(REQUEST_TIMEOUT_MS), REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS);
-        return new GatewayConfig(url, token.strip(), connect, request);
+        int threshold = (int) parsePositive(model.get(BREAKER_FAILURE_THRESHOLD), BREAKER_FAILURE_THRESHOLD,
+                DEFAULT_BREAKER_FAILURE_THRESHOLD, Integer.MAX_VALUE, "a whole number of 1 or more");
+        Duration cooldown = parseTimeout(model.get(BREAKER_COOLDOWN_MS), BREAKER_COOLDOWN_MS,
+                DEFAULT_BREAKER_COOLDOWN_MS);
+        String trustedCa = blankToNull(model.get(TRUSTED_CA_PEM));
+        String clientCertificate = blankToNull(model.get(CLIENT_CERTIFICATE_PEM));
+        String clientKey = blankToNull(model.get(CLIENT_KEY_PEM));
+        if ((clientCertificate == null) != (clientKey == null)) {
+            String missing = clientCertificate == null ? CLIENT_CERTIFICATE_PEM : CLIENT_KEY_PEM;
+            String present = clientCertificate == null ? CLIENT_KEY_PEM : CLIENT_CERTIFICATE_PEM;
+            throw new ComponentValidationException("The settings " + CLIENT_CERTIFICATE_PEM + " and " + CLIENT_KEY_PEM
+                    + " go together: " + present + " is set, " + missing + " is empty.");
+        }
+        boolean anyTls = trustedCa != null || clientCertificate != null;
+        if (anyTls && !"https".equalsIgnoreCase(url.getScheme())) {
+            throw new ComponentValidationException("The settings " + TRUSTED_CA_PEM + ", " + CLIENT_CERTIFICATE_PEM
+                    + " and " + CLIENT_KEY_PEM + " only apply to an https:// gateway URL; got: {0}", url.toString());
+        }
+        return new GatewayConfig(url, token.strip(), connect, request, threshold, cooldown, trustedCa,
+                clientCertificate, clientKey);
     }
 
     private static URI parseUrl(String raw) {
@@ -70,28 +103,42 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
     }
 
     private static Duration parseTimeout(String raw, String key, int defaultMs) {
-        if (raw == null || raw.isBlank()) {
-            return Duration.ofMillis(defaultMs);
-        }
-        long ms;
-        try {
-            ms = Long.parseLong(raw.strip());
-        } catch (NumberFormatException e) {
-            ms = -1;
-        }
-        if (ms <= 0) {
-            throw new ComponentValidationException(
-                    "The setting " + key + " must be a positive whole number of milliseconds; got: {0}", raw);
-        }
-        return Duration.ofMillis(ms);
+        return Duration.ofMillis(parsePositive(raw, key, defaultMs, Long.MAX_VALUE,
+                "a positive whole number of milliseconds"));
     }
 
-    /** Leaves the token out, so the config can be logged. */
+    private static long parsePositive(String raw, String key, long defaultValue, long max, String expected) {
+        if (raw == null || raw.isBlank()) {
+            return defaultValue;
+        }
+        long value;
+        try {
+            value = Long.parseLong(raw.strip());
+        } catch (NumberFormatException e) {
+            value = -1;
+        }
+        if (value <= 0 || value > max) {
+            throw new ComponentValidationException(
+                    "The setting " + key + " must be " + expected + "; got: {0}", raw);
+        }
+        return value;
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value.strip();
+    }
+
+    /** Leaves the token and the client key out, so the config can be logged. */
     @Override
     public String toString() {
         return "GatewayConfig[gatewayUrl=" + gatewayUrl
                 + ", apiToken=" + (apiToken == null ? "(none)" : "(set)")
                 + ", connectTimeoutMs=" + connectTimeout.toMillis()
-                + ", requestTimeoutMs=" + requestTimeout.toMillis() + "]";
+                + ", requestTimeoutMs=" + requestTimeout.toMillis()
+                + ", breakerFailureThreshold=" + breakerFailureThreshold
+                + ", breakerCooldownMs=" + breakerCooldown.toMillis()
+                + ", trustedCaPem=" + (trustedCaPem == null ? "(none)" : "(set)")
+                + ", clientCertificatePem=" + (clientCertificatePem == null ? "(none)" : "(set)")
+                + ", clientKeyPem=" + (clientKeyPem == null ? "(none)" : "(set)") + "]";
     }
 }

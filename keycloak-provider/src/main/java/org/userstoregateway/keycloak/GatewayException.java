@@ -2,18 +2,49 @@ package org.userstoregateway.keycloak;
 
 /**
  * The gateway could not give a usable answer: an unexpected status, a timeout,
- * an I/O error or a body that does not parse. Messages name the request and
- * the reason, never the API token or a password.
+ * an I/O or TLS error, a body that does not parse, or the circuit breaker
+ * refusing the call. Messages name the request and the reason, never the API
+ * token, a password or a private key.
+ *
+ * <p>The {@link Kind} tells the circuit breaker whether the failure says
+ * something about the gateway's health, and the provider how loudly to log.
  */
 public final class GatewayException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    enum Kind {
+        /** Unreachable, too slow, 5xx, 429 or a broken answer: counts against the gateway. */
+        UNAVAILABLE,
+        /** The gateway answered, but with a client error such as 401: it is up, our request or setup is wrong. */
+        REJECTED,
+        /** Nothing was sent (the caller was already interrupted, a body could not be encoded). */
+        NOT_SENT,
+        /** The circuit breaker refused the call without touching the network. */
+        CIRCUIT_OPEN,
+    }
+
+    private final Kind kind;
+
     GatewayException(String message) {
-        super(message);
+        this(Kind.UNAVAILABLE, message, null);
     }
 
     GatewayException(String message, Throwable cause) {
+        this(Kind.UNAVAILABLE, message, cause);
+    }
+
+    GatewayException(Kind kind, String message, Throwable cause) {
         super(message, cause);
+        this.kind = kind;
+    }
+
+    Kind kind() {
+        return kind;
+    }
+
+    /** A fast failure of an open circuit: expected while the gateway is down, so not worth a WARN per call. */
+    boolean isCircuitOpen() {
+        return kind == Kind.CIRCUIT_OPEN;
     }
 }

@@ -34,7 +34,8 @@ import org.keycloak.storage.user.UserQueryProvider;
  *
  * <p>A failing gateway never surfaces as an exception: lookups answer "not
  * found", searches end early, counts are 0 and passwords do not match, each
- * with a WARN line.
+ * with a WARN line (DEBUG while the circuit breaker fails calls fast). An
+ * interrupted call ends the same way, with the thread's interrupt flag set.
  */
 public final class GatewayStorageProvider implements UserStorageProvider, UserLookupProvider, UserQueryProvider,
         CredentialInputValidator, CredentialInputUpdater {
@@ -125,8 +126,8 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         } catch (GatewayException e) {
             // Asking again in the same session would likely fail the same way, only slower.
             misses.add(missKey);
-            LOG.warnf("userstore-gateway '%s': looking up a user by %s failed, treating the user as not found: %s",
-                    model.getName(), kind, e.getMessage());
+            LOG.logf(level(e), "userstore-gateway '%s': looking up a user by %s failed, treating the user as not"
+                    + " found: %s", model.getName(), kind, e.getMessage());
             return null;
         }
     }
@@ -152,18 +153,20 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         }
         int first = firstResult == null || firstResult < 0 ? 0 : firstResult;
         long limit = maxResults == null || maxResults < 0 ? -1 : maxResults;
-        Stream<GatewayUser> users;
         if (search.pagesOnGateway()) {
-            users = UserPages.stream(client, model.getName(), search.gatewaySearch(), first, limit);
-        } else {
-            users = UserPages.stream(client, model.getName(), search.gatewaySearch(), 0, -1)
-                    .filter(search::accepts)
-                    .skip(first);
-            if (limit >= 0) {
-                users = users.limit(limit);
-            }
+            return UserPages.stream(client, model.getName(), search.gatewaySearch(), first, limit)
+                    .map(user -> remember(realm, user));
         }
-        return users.map(user -> remember(realm, user));
+        Stream<UserModel> users = matching(realm, search).skip(first);
+        return limit >= 0 ? users.limit(limit) : users;
+    }
+
+    /** Every user matching a search that the gateway cannot page, checked here. */
+    private Stream<UserModel> matching(RealmModel realm, UserSearch search) {
+        return UserPages.stream(client, model.getName(), search.gatewaySearch(), 0, -1)
+                .filter(search::accepts)
+                .map(user -> (UserModel) remember(realm, user))
+                .filter(search::acceptsEnabled);
     }
 
     @Override
@@ -203,10 +206,7 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         if (search.pagesOnGateway()) {
             return count(search.gatewaySearch());
         }
-        long matching = UserPages.stream(client, model.getName(), search.gatewaySearch(), 0, -1)
-                .filter(search::accepts)
-                .count();
-        return (int) Math.min(matching, Integer.MAX_VALUE);
+        return (int) Math.min(matching(realm, search).count(), Integer.MAX_VALUE);
     }
 
     @Override
@@ -229,7 +229,7 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         try {
             return client.countUsers(search);
         } catch (GatewayException e) {
-            LOG.warnf("userstore-gateway '%s': counting users failed, reporting 0: %s",
+            LOG.logf(level(e), "userstore-gateway '%s': counting users failed, reporting 0: %s",
                     model.getName(), e.getMessage());
             return 0;
         }
@@ -261,7 +261,7 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         try {
             return client.verifyPassword(externalId, password);
         } catch (GatewayException e) {
-            LOG.warnf("userstore-gateway '%s': checking the password of user '%s' failed, rejecting it: %s",
+            LOG.logf(level(e), "userstore-gateway '%s': checking the password of user '%s' failed, rejecting it: %s",
                     model.getName(), user.getUsername(), e.getMessage());
             return false;
         }
@@ -284,6 +284,14 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
     @Override
     public Stream<String> getDisableableCredentialTypesStream(RealmModel realm, UserModel user) {
         return Stream.empty();
+    }
+
+    /**
+     * WARN for a failed call, DEBUG for one the open circuit refused: the breaker
+     * has already logged the outage once, a line per login would only flood the log.
+     */
+    static Logger.Level level(GatewayException e) {
+        return e.isCircuitOpen() ? Logger.Level.DEBUG : Logger.Level.WARN;
     }
 
     private boolean isOurs(UserModel user) {

@@ -18,8 +18,11 @@ import org.keycloak.storage.UserStorageProviderFactory;
  * Registers the {@code userstore-gateway} user federation provider.
  *
  * <p>Declares the settings, validates them, and keeps one {@link GatewayClient}
- * per component and configuration, shared by all sessions; {@link #create}
- * only wires up a per-session provider.
+ * (with its circuit breaker) per component and configuration, shared by all
+ * sessions; {@link #create} only wires up a per-session provider. The factory
+ * starts no threads of its own (the HTTP clients' threads are daemons), and
+ * {@link #close} ends every client's waiting calls at once, so nothing here
+ * holds up Keycloak's shutdown.
  */
 public final class GatewayStorageProviderFactory implements UserStorageProviderFactory<GatewayStorageProvider> {
 
@@ -57,10 +60,51 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
             .property()
             .name(GatewayConfig.REQUEST_TIMEOUT_MS)
             .label("Request timeout (ms)")
-            .helpText("How long to wait for the gateway's answer to one request, in milliseconds."
+            .helpText("How long to wait for the gateway's complete answer to one request, in milliseconds."
                     + " A lookup that times out counts as user not found, a password check as wrong password.")
             .type(ProviderConfigProperty.STRING_TYPE)
             .defaultValue(String.valueOf(GatewayConfig.DEFAULT_REQUEST_TIMEOUT_MS))
+            .add()
+            .property()
+            .name(GatewayConfig.BREAKER_FAILURE_THRESHOLD)
+            .label("Failures before failing fast")
+            .helpText("After this many failed calls in a row (no connection, timeout, HTTP 5xx, unreadable answer;"
+                    + " not 'user not found') the provider stops asking the gateway and fails every call at once"
+                    + " until the cool-down has passed. 1 or more.")
+            .type(ProviderConfigProperty.STRING_TYPE)
+            .defaultValue(String.valueOf(GatewayConfig.DEFAULT_BREAKER_FAILURE_THRESHOLD))
+            .add()
+            .property()
+            .name(GatewayConfig.BREAKER_COOLDOWN_MS)
+            .label("Cool-down before retrying (ms)")
+            .helpText("While failing fast, how long to wait before one probe call checks whether the gateway is"
+                    + " back, in milliseconds. If the probe succeeds, calls go through again; if not, another"
+                    + " cool-down starts.")
+            .type(ProviderConfigProperty.STRING_TYPE)
+            .defaultValue(String.valueOf(GatewayConfig.DEFAULT_BREAKER_COOLDOWN_MS))
+            .add()
+            .property()
+            .name(GatewayConfig.TRUSTED_CA_PEM)
+            .label("Trusted CA certificates (PEM)")
+            .helpText("For an https:// gateway URL: PEM text of the CA certificates the gateway's certificate must"
+                    + " chain to. Empty: the JVM default trust store, which in Keycloak includes its"
+                    + " truststore-paths. The host name in the gateway URL is always verified.")
+            .type(ProviderConfigProperty.TEXT_TYPE)
+            .add()
+            .property()
+            .name(GatewayConfig.CLIENT_CERTIFICATE_PEM)
+            .label("Client certificate (PEM)")
+            .helpText("For a gateway that requires client certificates (mutual TLS): PEM certificate chain to"
+                    + " present, the client certificate first. Set together with the client key.")
+            .type(ProviderConfigProperty.TEXT_TYPE)
+            .add()
+            .property()
+            .name(GatewayConfig.CLIENT_KEY_PEM)
+            .label("Client key (PEM)")
+            .helpText("The private key of the client certificate: unencrypted PKCS#8 PEM"
+                    + " (-----BEGIN PRIVATE KEY-----), RSA or EC. Set together with the client certificate.")
+            .type(ProviderConfigProperty.TEXT_TYPE)
+            .secret(true)
             .add()
             .build();
 
@@ -85,7 +129,8 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
     @Override
     public void validateConfiguration(KeycloakSession session, RealmModel realm, ComponentModel model)
             throws ComponentValidationException {
-        GatewayConfig.from(model);
+        // Reads the PEM settings too, so a broken certificate or key is refused when saved, not at first use.
+        GatewayTls.sslContext(GatewayConfig.from(model));
     }
 
     @Override
@@ -96,19 +141,13 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
     /** The shared client for this component, made anew when its configuration changed. */
     GatewayClient clientFor(ComponentModel model) {
         GatewayConfig config = GatewayConfig.from(model);
-        GatewayClient[] outdated = {null};
-        GatewayClient client = clients.compute(model.getId(), (id, current) -> {
+        return clients.compute(model.getId(), (id, current) -> {
             if (current != null && current.config().equals(config)) {
                 return current;
             }
-            outdated[0] = current;
             LOG.debugf("userstore-gateway '%s': new HTTP client for %s", model.getName(), config);
-            return new GatewayClient(config);
+            return new GatewayClient(config, "'" + model.getName() + "' (" + config.gatewayUrl() + ")");
         });
-        if (outdated[0] != null) {
-            outdated[0].close();
-        }
-        return client;
     }
 
     @Override
@@ -121,16 +160,21 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
         dropClient(model.getId());
     }
 
+    /** Keycloak is stopping: every client ends its waiting calls at once and refuses new ones. */
     @Override
     public void close() {
         clients.values().forEach(GatewayClient::close);
         clients.clear();
     }
 
+    /**
+     * Forgets a component's client without closing it: sessions that started
+     * before the change may still be using it, and their calls end within the
+     * request timeout. Its threads are daemons that end once it is unreachable.
+     */
     private void dropClient(String componentId) {
-        GatewayClient client = componentId == null ? null : clients.remove(componentId);
-        if (client != null) {
-            client.close();
+        if (componentId != null) {
+            clients.remove(componentId);
         }
     }
 }

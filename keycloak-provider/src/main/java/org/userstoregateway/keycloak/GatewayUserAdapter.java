@@ -30,7 +30,9 @@ import org.keycloak.storage.adapter.AbstractUserAdapterFederatedStorage;
  * field, setting the same value does nothing, because Keycloak's forms send
  * unchanged fields back. Everything Keycloak keeps on its own (required
  * actions, other attributes such as {@code locale}, groups, extra role grants,
- * OTP) goes to Keycloak's federated storage through the base class.
+ * OTP) goes to Keycloak's federated storage through the base class. The one
+ * exception to "enabled is read-only": Keycloak may disable an enabled user on
+ * its own side (see {@link #setEnabled}).
  *
  * <p>Role mappings are the database's roles, looked up by name in the realm,
  * plus the federated grants and the realm's default roles. The base class
@@ -39,9 +41,20 @@ import org.keycloak.storage.adapter.AbstractUserAdapterFederatedStorage;
  */
 public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorage {
 
+    /**
+     * The federated-storage attribute holding a disable done in Keycloak, as
+     * {@code "false"}: the name and format Keycloak's own
+     * {@link AbstractUserAdapterFederatedStorage#isEnabled()} uses. Hidden from
+     * the attribute views and not writable as an attribute; only
+     * {@link #setEnabled} changes it.
+     */
+    static final String KEYCLOAK_DISABLED = AbstractUserAdapterFederatedStorage.ENABLED_ATTRIBUTE;
+
     private final GatewayUser user;
     private final MissingRoleWarnings missingRoles;
     private Set<RoleModel> databaseRoles;
+    /** Read from federated storage on first use; this adapter lives for one session. */
+    private Boolean disabledInKeycloak;
 
     GatewayUserAdapter(KeycloakSession session, RealmModel realm, ComponentModel storageProviderModel,
                        GatewayUser user, MissingRoleWarnings missingRoles) {
@@ -116,16 +129,46 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
         }
     }
 
+    /**
+     * Enabled in the user database and not disabled in Keycloak. Keycloak may
+     * disable a user on its own (brute-force permanent lockout, an admin during
+     * an incident); that is kept in federated storage, never in the database.
+     */
     @Override
     public boolean isEnabled() {
-        return user.enabled();
+        return user.enabled() && !isDisabledInKeycloak();
     }
 
+    /**
+     * Disabling an enabled user marks them disabled in Keycloak only; enabling
+     * lifts that mark. Enabling a user the database disables is a change to the
+     * database and throws {@link ReadOnlyException}.
+     */
     @Override
     public void setEnabled(boolean enabled) {
-        if (enabled != user.enabled()) {
-            throw readOnly(UserModel.ENABLED);
+        if (enabled && !user.enabled()) {
+            throw new ReadOnlyException("The field '" + UserModel.ENABLED + "' of user '" + getUsername()
+                    + "' comes from the user database and is read-only in Keycloak: the user is disabled there"
+                    + " and can only be enabled there.");
         }
+        if (!user.enabled() || enabled != isDisabledInKeycloak()) {
+            return; // nothing changes: already disabled by the database, or already in the wanted state
+        }
+        if (enabled) {
+            getFederatedStorage().removeAttribute(realm, getId(), KEYCLOAK_DISABLED);
+        } else {
+            getFederatedStorage().setSingleAttribute(realm, getId(), KEYCLOAK_DISABLED, Boolean.FALSE.toString());
+        }
+        disabledInKeycloak = !enabled;
+    }
+
+    private boolean isDisabledInKeycloak() {
+        if (disabledInKeycloak == null) {
+            MultivaluedHashMap<String, String> keycloakSide = getFederatedStorage().getAttributes(realm, getId());
+            String value = keycloakSide == null ? null : keycloakSide.getFirst(KEYCLOAK_DISABLED);
+            disabledInKeycloak = Boolean.FALSE.toString().equalsIgnoreCase(value);
+        }
+        return disabledInKeycloak;
     }
 
     @Override
@@ -156,6 +199,7 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
 
     @Override
     public void setSingleAttribute(String name, String value) {
+        requireNotInternal(name);
         if (isDatabaseField(name)) {
             requireUnchanged(name, value == null ? List.of() : List.of(value));
         } else {
@@ -165,6 +209,7 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
 
     @Override
     public void setAttribute(String name, List<String> values) {
+        requireNotInternal(name);
         if (isDatabaseField(name)) {
             requireUnchanged(name, values == null ? List.of() : values);
         } else {
@@ -174,6 +219,7 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
 
     @Override
     public void removeAttribute(String name) {
+        requireNotInternal(name);
         if (isDatabaseField(name)) {
             requireUnchanged(name, List.of());
         } else {
@@ -183,6 +229,9 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
 
     @Override
     public String getFirstAttribute(String name) {
+        if (KEYCLOAK_DISABLED.equals(name)) {
+            return null;
+        }
         if (isDatabaseField(name)) {
             List<String> values = databaseValues(name);
             return values.isEmpty() ? null : values.get(0);
@@ -192,6 +241,9 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
 
     @Override
     public Stream<String> getAttributeStream(String name) {
+        if (KEYCLOAK_DISABLED.equals(name)) {
+            return Stream.empty();
+        }
         if (isDatabaseField(name)) {
             return databaseValues(name).stream();
         }
@@ -204,6 +256,7 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
         MultivaluedHashMap<String, String> keycloakSide = getFederatedStorage().getAttributes(realm, getId());
         if (keycloakSide != null) {
             keycloakSide.forEach((name, values) -> attributes.put(name, new ArrayList<>(values)));
+            attributes.remove(KEYCLOAK_DISABLED);
         }
         user.attributes().forEach((name, values) -> attributes.put(name, new ArrayList<>(values)));
         // Like Keycloak's own user store: the root fields are always present, null if unset.
@@ -300,6 +353,13 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
     /** Values without nulls and blanks, which Keycloak treats as "no value". */
     private static List<String> meaningful(List<String> values) {
         return values.stream().filter(value -> value != null && !value.isBlank()).toList();
+    }
+
+    private void requireNotInternal(String name) {
+        if (KEYCLOAK_DISABLED.equals(name)) {
+            throw new ReadOnlyException("The attribute '" + name + "' of user '" + getUsername()
+                    + "' is internal to the userstore-gateway provider; use the enabled switch instead.");
+        }
     }
 
     private ReadOnlyException readOnly(String field) {

@@ -83,8 +83,8 @@ final class UserPages implements Iterator<GatewayUser> {
         try {
             users = client.searchUsers(search, offset, ask);
         } catch (GatewayException e) {
-            LOG.warnf("userstore-gateway '%s': searching users failed, the result list ends here: %s",
-                    componentName, e.getMessage());
+            LOG.logf(GatewayStorageProvider.level(e), "userstore-gateway '%s': searching users failed, the result"
+                    + " list ends here: %s", componentName, e.getMessage());
             done = true;
             return;
         }

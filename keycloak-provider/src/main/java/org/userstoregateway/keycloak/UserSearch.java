@@ -17,18 +17,21 @@ import org.keycloak.models.UserModel;
  * as it is, and the gateway pages. Field searches (username, email, first and
  * last name, with or without {@link UserModel#EXACT}) and the enabled /
  * email-verified flags are narrowed down on the gateway with one search term
- * and checked here per field, so paging happens here. Searches the gateway
- * cannot answer at all (identity provider links, custom attributes) match nobody.
+ * and checked here per field, so paging happens here. The enabled flag is
+ * checked on the Keycloak user model ({@link #acceptsEnabled}), since Keycloak
+ * may have disabled a user the database enables. Searches the gateway cannot
+ * answer at all (identity provider links, custom attributes) match nobody.
  *
  * @param gatewaySearch the value for the gateway's {@code search} parameter
  * @param filter        the check each gateway result must pass, or {@code null} if the gateway's answer is exact
+ * @param enabled       the wanted enabled state, or {@code null} for any
  * @param matchesNobody whether the search can be answered without asking the gateway: nobody
  */
-record UserSearch(String gatewaySearch, Predicate<GatewayUser> filter, boolean matchesNobody) {
+record UserSearch(String gatewaySearch, Predicate<GatewayUser> filter, Boolean enabled, boolean matchesNobody) {
 
     static final String ALL = "*";
 
-    private static final UserSearch NOBODY = new UserSearch(ALL, null, true);
+    private static final UserSearch NOBODY = new UserSearch(ALL, null, null, true);
 
     /** Keys that do not narrow the search for users of this provider. */
     private static final Set<String> NEUTRAL_KEYS = Set.of(UserModel.INCLUDE_SERVICE_ACCOUNT, UserModel.EXACT);
@@ -38,6 +41,7 @@ record UserSearch(String gatewaySearch, Predicate<GatewayUser> filter, boolean m
 
     static UserSearch of(Map<String, String> params) {
         Predicate<GatewayUser> filter = null;
+        Boolean enabled = null;
         boolean exact = Boolean.parseBoolean(params.get(UserModel.EXACT));
 
         for (Map.Entry<String, String> param : params.entrySet()) {
@@ -50,8 +54,7 @@ record UserSearch(String gatewaySearch, Predicate<GatewayUser> filter, boolean m
                 continue;
             }
             if (key.equals(UserModel.ENABLED)) {
-                boolean wanted = Boolean.parseBoolean(value);
-                filter = and(filter, user -> user.enabled() == wanted);
+                enabled = Boolean.parseBoolean(value);
             } else if (key.equals(UserModel.EMAIL_VERIFIED)) {
                 boolean wanted = Boolean.parseBoolean(value);
                 filter = and(filter, user -> user.emailVerified() == wanted);
@@ -64,7 +67,7 @@ record UserSearch(String gatewaySearch, Predicate<GatewayUser> filter, boolean m
         String search = params.get(UserModel.SEARCH);
         if (search != null) {
             String trimmed = search.strip();
-            return new UserSearch(trimmed.isEmpty() ? ALL : trimmed, filter, false);
+            return new UserSearch(trimmed.isEmpty() ? ALL : trimmed, filter, enabled, false);
         }
 
         String term = null;
@@ -78,16 +81,25 @@ record UserSearch(String gatewaySearch, Predicate<GatewayUser> filter, boolean m
             }
             filter = and(filter, fieldMatches(field.getValue(), value, exact));
         }
-        return new UserSearch(term == null ? ALL : term, filter, false);
+        return new UserSearch(term == null ? ALL : term, filter, enabled, false);
     }
 
     /** Whether the gateway's answer needs no further check, so paging can happen on the gateway. */
     boolean pagesOnGateway() {
-        return filter == null;
+        return filter == null && enabled == null;
     }
 
+    /**
+     * The checks on the gateway's data. For {@code enabled=true} that includes
+     * the database's flag, as a user the database disables is never enabled.
+     */
     boolean accepts(GatewayUser user) {
-        return filter == null || filter.test(user);
+        return (filter == null || filter.test(user)) && (enabled != Boolean.TRUE || user.enabled());
+    }
+
+    /** The enabled check on the user as Keycloak sees it (database and Keycloak-side disable). */
+    boolean acceptsEnabled(UserModel user) {
+        return enabled == null || user.isEnabled() == enabled;
     }
 
     /** Mirrors Keycloak's own user store: case-insensitive, equality if exact, else substring. */

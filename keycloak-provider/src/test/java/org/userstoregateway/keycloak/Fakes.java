@@ -151,7 +151,10 @@ final class Fakes {
 
         FederatedStorage() {
             Map<String, Function<Object[], Object>> answers = new HashMap<>();
-            answers.put("getAttributes", args -> copy(attributesOf(args[1])));
+            answers.put("getAttributes", args -> {
+                MultivaluedHashMap<String, String> stored = attributes.get(Objects.toString(args[1]));
+                return stored == null ? new MultivaluedHashMap<String, String>() : copy(stored);
+            });
             answers.put("setSingleAttribute", args -> {
                 attributesOf(args[1]).putSingle((String) args[2], (String) args[3]);
                 return null;

@@ -2,6 +2,7 @@ package org.userstoregateway.keycloak;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,8 @@ import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
@@ -168,6 +171,142 @@ class GatewayClientTest {
 
         assertEquals("the gateway did not answer GET /v1/users/1 within 500 ms", e.getMessage());
         assertTrue(millis < 1_900, "gave up after " + millis + " ms");
+    }
+
+    @Test
+    void hangingGateway_endsAtTheRequestTimeoutNotLater() {
+        gateway.on("GET", "/v1/users/1", StubGateway.json(TestUsers.MAX).after(30_000));
+
+        long start = System.nanoTime();
+        GatewayException e = assertThrows(GatewayException.class, () -> client.userById("1"));
+        long millis = (System.nanoTime() - start) / 1_000_000;
+
+        assertEquals("the gateway did not answer GET /v1/users/1 within 500 ms", e.getMessage());
+        assertTrue(millis >= 450 && millis < 2_000, "gave up after " + millis + " ms");
+    }
+
+    @Test
+    void stalledBody_endsAtTheRequestTimeoutToo() {
+        // Headers arrive at once, the body stops half-way: the JDK's own request timeout no longer applies.
+        gateway.on("GET", "/v1/users/1", StubGateway.json(TestUsers.MAX).stallingBodyFor(30_000));
+
+        long start = System.nanoTime();
+        GatewayException e = assertThrows(GatewayException.class, () -> client.userById("1"));
+        long millis = (System.nanoTime() - start) / 1_000_000;
+
+        assertEquals("the gateway did not answer GET /v1/users/1 within 500 ms", e.getMessage());
+        assertTrue(millis < 2_000, "gave up after " + millis + " ms");
+    }
+
+    @Test
+    void interrupted_whileTheGatewayHangs_returnsAtOnceWithTheFlagSet() throws Exception {
+        ComponentModel model = gateway.component();
+        model.getConfig().putSingle(GatewayConfig.REQUEST_TIMEOUT_MS, "30000");
+        gateway.on("GET", "/v1/users/by-username/mmustermann", StubGateway.json(TestUsers.MAX).after(30_000));
+        try (GatewayClient patient = new GatewayClient(GatewayConfig.from(model))) {
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            AtomicBoolean flagAfterwards = new AtomicBoolean();
+            Thread caller = new Thread(() -> {
+                try {
+                    patient.userByUsername("mmustermann");
+                } catch (RuntimeException e) {
+                    thrown.set(e);
+                }
+                flagAfterwards.set(Thread.currentThread().isInterrupted());
+            });
+            caller.start();
+            waitForRequests(1);
+
+            long start = System.nanoTime();
+            caller.interrupt();
+            caller.join(5_000);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+
+            assertFalse(caller.isAlive());
+            assertTrue(millis < 1_000, "returned " + millis + " ms after the interrupt");
+            assertTrue(flagAfterwards.get(), "the interrupt flag is set again");
+            GatewayException e = assertInstanceOf(GatewayException.class, thrown.get());
+            assertEquals("interrupted while waiting for the gateway to answer GET /v1/users/by-username/mmustermann",
+                    e.getMessage());
+            assertEquals(GatewayException.Kind.UNAVAILABLE, e.kind());
+        }
+    }
+
+    @Test
+    void close_endsWaitingCallsAtOnceAndRefusesNewOnes() throws Exception {
+        ComponentModel model = gateway.component();
+        model.getConfig().putSingle(GatewayConfig.REQUEST_TIMEOUT_MS, "30000");
+        gateway.on("GET", "/v1/users/1", StubGateway.json(TestUsers.MAX).after(30_000));
+        GatewayClient closing = new GatewayClient(GatewayConfig.from(model));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread caller = new Thread(() -> {
+            try {
+                closing.userById("1");
+            } catch (RuntimeException e) {
+                thrown.set(e);
+            }
+        });
+        caller.start();
+        waitForRequests(1);
+
+        long start = System.nanoTime();
+        closing.close();
+        caller.join(5_000);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+
+        assertFalse(caller.isAlive());
+        assertTrue(millis < 1_000, "ended " + millis + " ms after close");
+        GatewayException e = assertInstanceOf(GatewayException.class, thrown.get());
+        assertEquals(GatewayException.Kind.NOT_SENT, e.kind());
+        assertTrue(e.getMessage().contains("is closed (Keycloak is stopping)"), e.getMessage());
+        GatewayException later = assertThrows(GatewayException.class, () -> closing.userById("2"));
+        assertEquals(GatewayException.Kind.NOT_SENT, later.kind());
+        assertEquals(1, gateway.requests().size());
+    }
+
+    @Test
+    void alreadyInterrupted_sendsNothing() {
+        Thread.currentThread().interrupt();
+        try {
+            GatewayException e = assertThrows(GatewayException.class, () -> client.userById("1"));
+
+            assertEquals(GatewayException.Kind.NOT_SENT, e.kind());
+            assertTrue(Thread.currentThread().isInterrupted());
+            assertTrue(gateway.requests().isEmpty());
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    @Test
+    void httpClientThreads_areDaemons() {
+        client.userById("1");
+
+        List<Thread> threads = Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().startsWith("HttpClient-"))
+                .toList();
+
+        assertFalse(threads.isEmpty());
+        threads.forEach(thread -> assertTrue(thread.isDaemon(), thread.getName() + " is not a daemon"));
+    }
+
+    @Test
+    void tooManyRequests_countsAgainstTheGatewayButOtherClientErrorsDoNot() {
+        gateway.on("GET", "/v1/users/1", StubGateway.problem(429, "Too Many Requests", "slow down"));
+        gateway.on("GET", "/v1/users/2", StubGateway.problem(400, "Bad Request", "no"));
+
+        assertEquals(GatewayException.Kind.UNAVAILABLE,
+                assertThrows(GatewayException.class, () -> client.userById("1")).kind());
+        assertEquals(GatewayException.Kind.REJECTED,
+                assertThrows(GatewayException.class, () -> client.userById("2")).kind());
+    }
+
+    private void waitForRequests(int count) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (gateway.requests().size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(count, gateway.requests().size());
     }
 
     @ParameterizedTest

@@ -2,6 +2,7 @@ package org.userstoregateway.keycloak;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -107,6 +108,69 @@ class GatewayConfigTest {
                 shown(connect));
         assertEquals("The setting requestTimeoutMs must be a positive whole number of milliseconds; got: " + value,
                 shown(request));
+    }
+
+    @Test
+    void from_breakerSettingsLeftOut_usesDefaults() {
+        GatewayConfig config = GatewayConfig.from(model("http://gw", "tok", null, null));
+
+        assertEquals(5, config.breakerFailureThreshold());
+        assertEquals(Duration.ofMillis(10000), config.breakerCooldown());
+        assertNull(config.trustedCaPem());
+        assertNull(config.clientCertificatePem());
+        assertNull(config.clientKeyPem());
+    }
+
+    @Test
+    void from_breakerSettings_areParsed() {
+        ComponentModel model = model("http://gw", "tok", null, null);
+        model.getConfig().putSingle(GatewayConfig.BREAKER_FAILURE_THRESHOLD, " 1 ");
+        model.getConfig().putSingle(GatewayConfig.BREAKER_COOLDOWN_MS, "2500");
+
+        GatewayConfig config = GatewayConfig.from(model);
+
+        assertEquals(1, config.breakerFailureThreshold());
+        assertEquals(Duration.ofMillis(2500), config.breakerCooldown());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "two", "3000000000"})
+    void from_breakerThresholdNotAPositiveInt_isRejected(String value) {
+        ComponentModel model = model("http://gw", "tok", null, null);
+        model.getConfig().putSingle(GatewayConfig.BREAKER_FAILURE_THRESHOLD, value);
+
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model));
+
+        assertEquals("The setting breakerFailureThreshold must be a whole number of 1 or more; got: " + value,
+                shown(e));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-10", "10s"})
+    void from_breakerCooldownNotPositive_isRejected(String value) {
+        ComponentModel model = model("http://gw", "tok", null, null);
+        model.getConfig().putSingle(GatewayConfig.BREAKER_COOLDOWN_MS, value);
+
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model));
+
+        assertEquals("The setting breakerCooldownMs must be a positive whole number of milliseconds; got: " + value,
+                shown(e));
+    }
+
+    @Test
+    void from_blankPemSettings_countAsUnset() {
+        ComponentModel model = model("http://gw", "tok", null, null);
+        model.getConfig().putSingle(GatewayConfig.TRUSTED_CA_PEM, " \n ");
+        model.getConfig().putSingle(GatewayConfig.CLIENT_CERTIFICATE_PEM, "");
+        model.getConfig().putSingle(GatewayConfig.CLIENT_KEY_PEM, "\t");
+
+        GatewayConfig config = GatewayConfig.from(model);
+
+        assertNull(config.trustedCaPem());
+        assertNull(config.clientCertificatePem());
+        assertNull(config.clientKeyPem());
     }
 
     @Test

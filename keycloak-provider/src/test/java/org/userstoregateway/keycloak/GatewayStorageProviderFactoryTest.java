@@ -1,6 +1,7 @@
 package org.userstoregateway.keycloak;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -47,17 +48,27 @@ class GatewayStorageProviderFactoryTest {
     }
 
     @Test
-    void getConfigProperties_declaresTheFourSettings() {
+    void getConfigProperties_declaresEverySetting() {
         Map<String, ProviderConfigProperty> byName = factory.getConfigProperties().stream()
                 .collect(Collectors.toMap(ProviderConfigProperty::getName, Function.identity()));
 
-        assertEquals(List.of("gatewayUrl", "apiToken", "connectTimeoutMs", "requestTimeoutMs"),
+        assertEquals(List.of("gatewayUrl", "apiToken", "connectTimeoutMs", "requestTimeoutMs",
+                        "breakerFailureThreshold", "breakerCooldownMs", "trustedCaPem", "clientCertificatePem",
+                        "clientKeyPem"),
                 factory.getConfigProperties().stream().map(ProviderConfigProperty::getName).toList());
         assertTrue(byName.get("gatewayUrl").isRequired());
         assertEquals(ProviderConfigProperty.PASSWORD, byName.get("apiToken").getType());
         assertTrue(byName.get("apiToken").isSecret());
         assertEquals("2000", byName.get("connectTimeoutMs").getDefaultValue());
         assertEquals("5000", byName.get("requestTimeoutMs").getDefaultValue());
+        assertEquals("5", byName.get("breakerFailureThreshold").getDefaultValue());
+        assertEquals("10000", byName.get("breakerCooldownMs").getDefaultValue());
+        for (String pem : List.of("trustedCaPem", "clientCertificatePem", "clientKeyPem")) {
+            assertEquals(ProviderConfigProperty.TEXT_TYPE, byName.get(pem).getType(), pem);
+            assertFalse(byName.get(pem).isRequired(), pem);
+        }
+        assertTrue(byName.get("clientKeyPem").isSecret());
+        assertFalse(byName.get("clientCertificatePem").isSecret());
     }
 
     @Test
@@ -100,6 +111,34 @@ class GatewayStorageProviderFactoryTest {
 
         assertNotSame(first, afterUpdate);
         assertNotSame(afterUpdate, factory.clientFor(model));
+    }
+
+    @Test
+    void close_releasesEveryClient() {
+        ComponentModel model = component("c1", "http://gw:8080", "tok");
+        GatewayClient before = factory.clientFor(model);
+
+        factory.close();
+
+        assertNotSame(before, factory.clientFor(model));
+    }
+
+    @Test
+    void clientFor_changedBreakerSettings_getsANewClientWithAFreshBreaker() {
+        ComponentModel model = component("c1", "http://gw:8080", "tok");
+        GatewayClient before = factory.clientFor(model);
+        model.getConfig().putSingle(GatewayConfig.BREAKER_FAILURE_THRESHOLD, "2");
+
+        GatewayClient after = factory.clientFor(model);
+
+        assertNotSame(before, after);
+        assertEquals(2, after.config().breakerFailureThreshold());
+        assertEquals(CircuitBreaker.State.CLOSED, after.breakerState());
+    }
+
+    @Test
+    void validateConfiguration_plainHttpWithoutTls_isAccepted() {
+        factory.validateConfiguration(null, null, component("c1", "http://gw:8080", "tok"));
     }
 
     @Test

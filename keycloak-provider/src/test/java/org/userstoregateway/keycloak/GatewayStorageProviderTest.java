@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
@@ -33,6 +35,7 @@ import org.keycloak.storage.user.UserRegistrationProvider;
 class GatewayStorageProviderTest {
 
     private final StubGateway gateway = new StubGateway();
+    private final Fakes.FederatedStorage storage = new Fakes.FederatedStorage();
     private final Fakes.Realm realm = new Fakes.Realm("test");
     private final RealmModel realmModel = realm.model;
     private ComponentModel component = gateway.component();
@@ -46,7 +49,7 @@ class GatewayStorageProviderTest {
     }
 
     private GatewayStorageProvider providerFor(ComponentModel model, GatewayClient gatewayClient) {
-        return new GatewayStorageProvider(Fakes.session(new Fakes.FederatedStorage()), model, gatewayClient,
+        return new GatewayStorageProvider(Fakes.session(storage), model, gatewayClient,
                 new MissingRoleWarnings(Duration.ofMinutes(10)));
     }
 
@@ -224,6 +227,58 @@ class GatewayStorageProviderTest {
         }
     }
 
+    @Test
+    void gatewayDown_pastTheThreshold_failsFastWithOneWarningForTheOutage() {
+        component.getConfig().putSingle(GatewayConfig.BREAKER_FAILURE_THRESHOLD, "2");
+        client = new GatewayClient(GatewayConfig.from(component));
+        provider = providerFor(component, client);
+        for (int i = 0; i < 10; i++) {
+            gateway.on("GET", "/v1/users/by-username/u" + i, StubGateway.problem(503, "Service Unavailable", "db"));
+        }
+        try (LogCapture logs = LogCapture.start()) {
+            for (int i = 0; i < 10; i++) {
+                assertNull(provider.getUserByUsername(realmModel, "u" + i));
+            }
+
+            assertEquals(2, gateway.requests().size(), "calls after the circuit opened never reach the gateway");
+            List<String> warnings = logs.warnings();
+            assertEquals(3, warnings.size(), warnings.toString());
+            assertEquals(1, warnings.stream().filter(w -> w.contains("circuit open")).count(), warnings.toString());
+        }
+    }
+
+    @Test
+    void lookup_interruptedWhileTheGatewayHangs_isNotFoundAtOnceWithTheFlagSet() throws Exception {
+        // What Keycloak's time bound on username lookups does: interrupt the calling thread.
+        component.getConfig().putSingle(GatewayConfig.REQUEST_TIMEOUT_MS, "30000");
+        client = new GatewayClient(GatewayConfig.from(component));
+        provider = providerFor(component, client);
+        gateway.on("GET", "/v1/users/by-username/mmustermann", StubGateway.json(TestUsers.MAX).after(30_000));
+        AtomicReference<UserModel> found = new AtomicReference<>();
+        AtomicBoolean returned = new AtomicBoolean();
+        AtomicBoolean flagAfterwards = new AtomicBoolean();
+        Thread caller = new Thread(() -> {
+            found.set(provider.getUserByUsername(realmModel, "mmustermann"));
+            returned.set(true);
+            flagAfterwards.set(Thread.currentThread().isInterrupted());
+        });
+        caller.start();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (gateway.requests().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+
+        long start = System.nanoTime();
+        caller.interrupt();
+        caller.join(5_000);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+
+        assertTrue(returned.get());
+        assertTrue(millis < 1_000, "returned " + millis + " ms after the interrupt");
+        assertNull(found.get());
+        assertTrue(flagAfterwards.get(), "the interrupt flag is set again");
+    }
+
     // Credentials
 
     private UserModel adapterFor(String id, String username) {
@@ -375,6 +430,17 @@ class GatewayStorageProviderTest {
         assertEquals(List.of("user0104", "user0106", "user0108"), names);
         assertEquals("*user01*", StubGateway.query(gateway.requests().get(0).rawQuery()).get("search"));
         assertEquals("0", StubGateway.query(gateway.requests().get(0).rawQuery()).get("first"));
+    }
+
+    @Test
+    void enabledSearch_userDisabledInKeycloak_countsAsDisabled() {
+        gateway.on("GET", "/v1/users", StubGateway.pagedUsers(4, 100));
+        // user0000 and user0002 are enabled in the database; user0000 is disabled in Keycloak.
+        storage.attributesOf("f:component-1:0").putSingle("ENABLED", "false");
+
+        assertEquals(List.of("user0002"), usernames(Map.of(UserModel.ENABLED, "true"), 0, 10));
+        assertEquals(List.of("user0000", "user0001", "user0003"), usernames(Map.of(UserModel.ENABLED, "false"), 0, 10));
+        assertEquals(3, provider.getUsersCount(realmModel, Map.of(UserModel.ENABLED, "false")));
     }
 
     @Test

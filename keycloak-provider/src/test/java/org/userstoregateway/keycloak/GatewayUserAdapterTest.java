@@ -138,7 +138,6 @@ class GatewayUserAdapterTest {
                 Arguments.of("email", (Consumer<UserModel>) u -> u.setEmail(null)),
                 Arguments.of("firstName", (Consumer<UserModel>) u -> u.setFirstName("Maximilian")),
                 Arguments.of("lastName", (Consumer<UserModel>) u -> u.setLastName(null)),
-                Arguments.of("enabled", (Consumer<UserModel>) u -> u.setEnabled(false)),
                 Arguments.of("emailVerified", (Consumer<UserModel>) u -> u.setEmailVerified(true)),
                 Arguments.of("createdTimestamp", (Consumer<UserModel>) u -> u.setCreatedTimestamp(1L)),
                 Arguments.of("firstName", (Consumer<UserModel>) u -> u.setSingleAttribute(UserModel.FIRST_NAME, "Moritz")),
@@ -157,6 +156,91 @@ class GatewayUserAdapterTest {
         assertEquals("The field '" + field + "' of user 'mmustermann' comes from the user database and is read-only"
                 + " in Keycloak.", e.getMessage());
         assertTrue(storage.attributes.isEmpty(), "nothing may reach federated storage");
+    }
+
+    // Enabled: database flag AND no disable on the Keycloak side
+
+    private static final GatewayUser DISABLED_IN_DATABASE = new GatewayUser("2", "erika", null, "Erika", null, false,
+            false, null, Map.of(), List.of(), Map.of());
+
+    @Test
+    void setEnabledFalse_enabledInTheDatabase_disablesInKeycloakOnly() {
+        GatewayUserAdapter user = adapter(MAX);
+
+        user.setEnabled(false);
+
+        assertFalse(user.isEnabled());
+        assertEquals(Map.of("ENABLED", List.of("false")), Map.copyOf(storage.attributesOf("f:comp-1:1")));
+        assertFalse(adapter(MAX).isEnabled(), "a later session sees the disable too");
+    }
+
+    @Test
+    void setEnabledTrue_disabledInKeycloak_liftsTheDisable() {
+        storage.attributesOf("f:comp-1:1").putSingle("ENABLED", "false");
+        GatewayUserAdapter user = adapter(MAX);
+        assertFalse(user.isEnabled());
+
+        user.setEnabled(true);
+
+        assertTrue(user.isEnabled());
+        assertTrue(storage.attributesOf("f:comp-1:1").isEmpty());
+        assertTrue(adapter(MAX).isEnabled());
+    }
+
+    @Test
+    void setEnabledTrue_disabledInTheDatabase_throwsReadOnlyNamingTheField() {
+        GatewayUserAdapter user = adapter(DISABLED_IN_DATABASE);
+
+        ReadOnlyException e = assertThrows(ReadOnlyException.class, () -> user.setEnabled(true));
+
+        assertTrue(e.getMessage().startsWith("The field 'enabled' of user 'erika' comes from the user database and is"
+                + " read-only in Keycloak"), e.getMessage());
+        assertFalse(user.isEnabled());
+        assertTrue(storage.attributes.isEmpty(), "nothing may reach federated storage");
+    }
+
+    @Test
+    void setEnabledFalse_disabledInTheDatabase_changesNothing() {
+        GatewayUserAdapter user = adapter(DISABLED_IN_DATABASE);
+
+        user.setEnabled(false);
+
+        assertFalse(user.isEnabled());
+        assertTrue(storage.attributes.isEmpty(), "an unchanged form field must not become a Keycloak-side disable");
+    }
+
+    @Test
+    void bruteForcePermanentLockout_disablesInKeycloakAndAdminUnlockEnablesAgain() {
+        // What DefaultBruteForceProtector (Keycloak 26.5) does on permanent lockout, then what an admin's
+        // "enable" does through UserResource: setEnabled(true) and cleanUpPermanentLockout.
+        GatewayUserAdapter user = adapter(MAX);
+
+        user.setEnabled(false);
+        user.setSingleAttribute(UserModel.DISABLED_REASON, "permanentLockout");
+        GatewayUserAdapter nextSession = adapter(MAX);
+
+        assertFalse(nextSession.isEnabled());
+        assertEquals("permanentLockout", nextSession.getFirstAttribute(UserModel.DISABLED_REASON));
+
+        nextSession.setEnabled(true);
+        nextSession.removeAttribute(UserModel.DISABLED_REASON);
+
+        assertTrue(adapter(MAX).isEnabled());
+        assertTrue(storage.attributesOf("f:comp-1:1").isEmpty());
+    }
+
+    @Test
+    void keycloakDisable_isHiddenFromAttributesAndNotWritableAsOne() {
+        storage.attributesOf("f:comp-1:1").putSingle("ENABLED", "false");
+        GatewayUserAdapter user = adapter(MAX);
+
+        assertFalse(user.getAttributes().containsKey("ENABLED"));
+        assertNull(user.getFirstAttribute("ENABLED"));
+        assertEquals(List.of(), user.getAttributeStream("ENABLED").toList());
+        assertThrows(ReadOnlyException.class, () -> user.setSingleAttribute("ENABLED", "true"));
+        assertThrows(ReadOnlyException.class, () -> user.setAttribute("ENABLED", List.of("true")));
+        assertThrows(ReadOnlyException.class, () -> user.removeAttribute("ENABLED"));
+        assertFalse(user.isEnabled());
     }
 
     @Test

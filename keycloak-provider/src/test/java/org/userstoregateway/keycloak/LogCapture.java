@@ -36,6 +36,11 @@ final class LogCapture extends Handler implements AutoCloseable {
                 .toList();
     }
 
+    /** Every captured line as "LEVEL message", with java.util.logging level names (WARNING, INFO, FINE). */
+    List<String> lines() {
+        return records.stream().map(record -> record.getLevel().getName() + " " + text(record)).toList();
+    }
+
     /** Every captured message with its exception chain, for "no secret anywhere" checks. */
     String everything() {
         StringBuilder all = new StringBuilder();

@@ -14,8 +14,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import org.keycloak.component.ComponentModel;
 
 /**
@@ -31,10 +37,23 @@ final class StubGateway implements AutoCloseable {
                    String body) {
     }
 
-    record Reply(int status, String contentType, String body, long delayMillis) {
+    /**
+     * What the stub answers: after {@code delayMillis}, the status and headers;
+     * then, if {@code bodyStallMillis} is set, half the body, a pause of that
+     * long, and the rest.
+     */
+    record Reply(int status, String contentType, String body, long delayMillis, long bodyStallMillis) {
+
+        Reply(int status, String contentType, String body, long delayMillis) {
+            this(status, contentType, body, delayMillis, 0);
+        }
 
         Reply after(long millis) {
-            return new Reply(status, contentType, body, millis);
+            return new Reply(status, contentType, body, millis, bodyStallMillis);
+        }
+
+        Reply stallingBodyFor(long millis) {
+            return new Reply(status, contentType, body, delayMillis, millis);
         }
     }
 
@@ -49,8 +68,30 @@ final class StubGateway implements AutoCloseable {
     private final List<Request> requests = new CopyOnWriteArrayList<>();
 
     StubGateway() {
+        this(null, false);
+    }
+
+    /**
+     * An HTTPS stub presenting the certificate of {@code tls}; with
+     * {@code needClientAuth} it refuses clients without a certificate it trusts.
+     */
+    StubGateway(SSLContext tls, boolean needClientAuth) {
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            if (tls == null) {
+                server = HttpServer.create(address, 0);
+            } else {
+                HttpsServer https = HttpsServer.create(address, 0);
+                https.setHttpsConfigurator(new HttpsConfigurator(tls) {
+                    @Override
+                    public void configure(HttpsParameters params) {
+                        SSLParameters parameters = getSSLContext().getDefaultSSLParameters();
+                        parameters.setNeedClientAuth(needClientAuth);
+                        params.setSSLParameters(parameters);
+                    }
+                });
+                server = https;
+            }
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -114,7 +155,8 @@ final class StubGateway implements AutoCloseable {
     }
 
     String url() {
-        return "http://" + server.getAddress().getHostString() + ":" + server.getAddress().getPort();
+        String scheme = server instanceof HttpsServer ? "https://" : "http://";
+        return scheme + server.getAddress().getHostString() + ":" + server.getAddress().getPort();
     }
 
     /** A component configured for this stub, with a short request timeout so timeouts test fast. */
@@ -162,7 +204,13 @@ final class StubGateway implements AutoCloseable {
             exchange.sendResponseHeaders(reply.status(), body.length == 0 ? -1 : body.length);
             if (body.length > 0) {
                 try (OutputStream out = exchange.getResponseBody()) {
-                    out.write(body);
+                    int half = reply.bodyStallMillis() > 0 ? body.length / 2 : body.length;
+                    out.write(body, 0, half);
+                    out.flush();
+                    if (reply.bodyStallMillis() > 0) {
+                        Thread.sleep(reply.bodyStallMillis());
+                    }
+                    out.write(body, half, body.length - half);
                 }
             }
         } catch (InterruptedException e) {
