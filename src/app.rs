@@ -43,7 +43,14 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn build(settings: &Settings) -> Result<App, BuildError> {
     let metrics = Metrics::new();
     let pool = Pool::open(&settings.database, Access::ReadOnly)?;
-    let store = Store::new(pool, &settings.queries, Some(metrics.clone()))?;
+    let mut store = Store::new(pool, &settings.queries, Some(metrics.clone()))?;
+    let db = &settings.database;
+    if db.statement_timeout_ms > 0 {
+        // Waiting for a connection plus the statement itself, plus a margin
+        // for the database to report its own timeout first.
+        let ms = db.acquire_timeout_ms + db.statement_timeout_ms + 1_000;
+        store = store.with_deadline(Duration::from_millis(ms));
+    }
     let verifier = Arc::new(Verifier::new(&settings.hashing, Some(metrics.clone())));
     let state = AppState {
         store: store.clone(),

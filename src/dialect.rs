@@ -235,6 +235,8 @@ enum Bind {
 pub enum DbError {
     #[error("{0}")]
     Config(String),
+    #[error("the database did not answer within {0:?}")]
+    TimedOut(Duration),
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
     #[error("column '{column}' has a type the gateway cannot read ({type_name}); cast it to text, integer or boolean in the query")]
@@ -246,6 +248,7 @@ impl DbError {
     /// in time, as opposed to a query that the database refused.
     pub fn is_unavailable(&self) -> bool {
         match self {
+            Self::TimedOut(_) => true,
             Self::Sqlx(
                 sqlx::Error::PoolTimedOut
                 | sqlx::Error::PoolClosed
@@ -485,6 +488,15 @@ impl Pool {
             Some(Value::Text(s)) => matches!(s.as_str(), "on" | "1" | "true"),
             _ => false,
         })
+    }
+
+    /// Open connections and how many of them are idle.
+    pub fn connections(&self) -> (u32, usize) {
+        match self {
+            Self::Postgres(pool) => (pool.size(), pool.num_idle()),
+            Self::MySql(pool) => (pool.size(), pool.num_idle()),
+            Self::Sqlite(pool) => (pool.size(), pool.num_idle()),
+        }
     }
 
     /// Closes every connection; in-flight queries finish first.

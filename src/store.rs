@@ -2,7 +2,7 @@
 //! seam and turned into users, roles and credentials.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -268,6 +268,7 @@ pub struct Store {
     pool: Pool,
     queries: HashMap<QueryName, Template>,
     metrics: Option<StoreMetrics>,
+    deadline: Option<Duration>,
 }
 
 #[derive(Clone)]
@@ -329,7 +330,15 @@ impl Store {
             pool,
             queries,
             metrics: metrics.map(StoreMetrics),
+            deadline: None,
         })
+    }
+
+    /// Gives up on any query that has not finished within `deadline`,
+    /// however the database behaves (answering 503 instead of hanging).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 
     /// The pool the queries run on.
@@ -353,7 +362,15 @@ impl Store {
             return Ok(Vec::new());
         };
         let started = Instant::now();
-        let result = self.pool.fetch(template, params, max_rows).await;
+        let fetch = self.pool.fetch(template, params, max_rows);
+        let result = match self.deadline {
+            // The database enforces the statement timeout itself, but a hung
+            // or unreachable server cannot: this bounds the wait regardless.
+            Some(deadline) => tokio::time::timeout(deadline, fetch)
+                .await
+                .unwrap_or(Err(DbError::TimedOut(deadline))),
+            None => fetch.await,
+        };
         if let Some(StoreMetrics(m)) = &self.metrics {
             let labels = [("query", name.key())];
             m.counter("userstore_gateway_db_queries_total", &labels)

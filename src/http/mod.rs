@@ -314,6 +314,14 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError>
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, content_type = "text/plain", body = String, description = "Prometheus text format")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let (open, idle) = state.store.pool().connections();
+    let gauge = |s: &'static str| {
+        state
+            .metrics
+            .gauge("userstore_gateway_db_connections", &[("state", s)])
+    };
+    gauge("open").set(f64::from(open));
+    gauge("idle").set(idle as f64);
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

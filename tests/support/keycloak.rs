@@ -5,8 +5,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -24,6 +26,10 @@ pub struct Keycloak {
     pub base: String,
     pub log: PathBuf,
     client: reqwest::Client,
+    home: PathBuf,
+    port: u16,
+    watchdog: &'static Watchdog,
+    child: Mutex<Option<Child>>,
 }
 
 static SERVER: OnceCell<Result<Keycloak, String>> = OnceCell::const_new();
@@ -36,16 +42,21 @@ pub async fn keycloak() -> &'static Keycloak {
     }
 }
 
+/// A server of the calling test's own, for tests that stop it.
+pub async fn dedicated() -> Keycloak {
+    start().await.unwrap_or_else(|message| panic!("{message}"))
+}
+
 fn provider_target() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("keycloak-provider/target")
 }
 
 /// The provider jar and the unpacked distribution, both made by
-/// `mvn -f keycloak-provider/pom.xml verify` (run by .ci/test before cargo).
+/// `mvn -f keycloak-provider/pom.xml -Pkeycloak-dist verify` (run by .ci/test
+/// before cargo).
 fn artifacts() -> Result<(PathBuf, PathBuf), String> {
     let target = provider_target();
-    let hint =
-        "run `mvn -B -f keycloak-provider/pom.xml verify` first (the README's test command does)";
+    let hint = "run `mvn -B -f keycloak-provider/pom.xml -Pkeycloak-dist verify` first (the README's test command does)";
     let jar = fs::read_dir(&target)
         .map_err(|e| format!("{}: {e}; {hint}", target.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -89,57 +100,95 @@ async fn start() -> Result<Keycloak, String> {
         .map_err(|e| format!("copying the provider jar: {e}"))?;
     let watchdog = Watchdog::spawn(&base_dir, "TERM")?;
     let port = free_port();
-    let log = base_dir.join("keycloak.log");
-    let log_file = fs::File::create(&log).map_err(|e| e.to_string())?;
-    let child = Command::new(home.join("bin/kc.sh"))
-        .args([
-            "start-dev",
-            "--http-host=127.0.0.1",
-            &format!("--http-port={port}"),
-            "--db=dev-mem",
-            "--cache=local",
-            "--log-level=INFO,org.userstoregateway:debug",
-        ])
-        .env("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN.0)
-        .env("KC_BOOTSTRAP_ADMIN_PASSWORD", ADMIN.1)
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log_file)
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", home.join("bin/kc.sh").display()))?;
-    watchdog.watch_pid(child.id());
-    let kc = Keycloak {
+    let mut kc = Keycloak {
         base: format!("http://127.0.0.1:{port}"),
-        log,
+        log: base_dir.join("keycloak.log"),
         client: reqwest::Client::new(),
+        home,
+        port,
+        watchdog,
+        child: Mutex::new(None),
     };
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while Instant::now() < deadline {
-        if let Ok(response) = kc
-            .client
-            .get(format!("{}/realms/master", kc.base))
-            .send()
-            .await
-        {
-            if response.status() == 200 {
-                return Ok(kc);
+    kc.launch().await?;
+    Ok(kc)
+}
+
+impl Keycloak {
+    /// Starts kc.sh (again) on the same home and port, logging to `self.log`,
+    /// and waits until the master realm answers.
+    async fn launch(&mut self) -> Result<(), String> {
+        let log_file = fs::File::create(&self.log).map_err(|e| e.to_string())?;
+        let child = Command::new(self.home.join("bin/kc.sh"))
+            .args([
+                "start-dev",
+                "--http-host=127.0.0.1",
+                &format!("--http-port={}", self.port),
+                "--db=dev-mem",
+                "--cache=local",
+                "--log-level=INFO,org.userstoregateway:debug",
+            ])
+            .env("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN.0)
+            .env("KC_BOOTSTRAP_ADMIN_PASSWORD", ADMIN.1)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log_file)
+            .spawn()
+            .map_err(|e| {
+                format!(
+                    "cannot start {}: {e}",
+                    self.home.join("bin/kc.sh").display()
+                )
+            })?;
+        self.watchdog.watch_pid(child.id());
+        *self.child.lock().unwrap_or_else(PoisonError::into_inner) = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while Instant::now() < deadline {
+            if let Ok(response) = self
+                .client
+                .get(format!("{}/realms/master", self.base))
+                .send()
+                .await
+            {
+                if response.status() == 200 {
+                    return Ok(());
+                }
             }
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        Err(format!(
+            "Keycloak did not start within 300 s; last log lines:\n{tail}"
+        ))
     }
-    let tail = fs::read_to_string(&kc.log).unwrap_or_default();
-    let tail: String = tail
-        .lines()
-        .rev()
-        .take(40)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<Vec<_>>()
-        .join("\n");
-    Err(format!(
-        "Keycloak did not start within 300 s; last log lines:\n{tail}"
-    ))
+
+    /// Sends SIGTERM and waits up to `limit` for the process to exit;
+    /// returns how long it took, or `None` if it was still running.
+    pub fn terminate(&self, limit: Duration) -> Option<Duration> {
+        let mut guard = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        let child = guard.as_mut()?;
+        let started = Instant::now();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        while started.elapsed() < limit {
+            if let Ok(Some(_)) = child.try_wait() {
+                guard.take();
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+
+    /// Starts the stopped server again, logging to `log`.
+    pub async fn restart(&mut self, log: PathBuf) {
+        self.log = log;
+        self.launch()
+            .await
+            .unwrap_or_else(|message| panic!("{message}"));
+    }
 }
 
 /// A realm of one test, federated to one gateway.
@@ -219,19 +268,29 @@ impl Keycloak {
     /// A realm with the roles and client the tests expect (but not
     /// `auditor` nor the client `reports`), federated to `gateway_url`.
     pub async fn realm(&self, gateway_url: &str, token: &str) -> Realm {
+        self.realm_with(gateway_url, token, &[], json!({})).await
+    }
+
+    /// Like [`Keycloak::realm`], with extra component settings and extra
+    /// realm attributes (e.g. brute-force detection).
+    pub async fn realm_with(
+        &self,
+        gateway_url: &str,
+        token: &str,
+        settings: &[(&str, &str)],
+        realm_extra: Value,
+    ) -> Realm {
         static NEXT: AtomicU32 = AtomicU32::new(1);
         let name = format!(
             "e2e-{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let created = self
-            .admin(
-                Method::POST,
-                "",
-                Some(json!({"realm": name, "enabled": true})),
-            )
-            .await;
+        let mut realm = json!({"realm": name, "enabled": true});
+        if let (Some(realm), Some(extra)) = (realm.as_object_mut(), realm_extra.as_object()) {
+            realm.extend(extra.clone());
+        }
+        let created = self.admin(Method::POST, "", Some(realm)).await;
         assert_eq!(created.status, 201, "create realm");
         for role in ["testrole", "user", "kc-only"] {
             let r = self
@@ -269,25 +328,29 @@ impl Keycloak {
             .as_str()
             .expect("realm id")
             .to_owned();
+        let mut component = json!({
+            "name": "legacy users",
+            "providerId": "userstore-gateway",
+            "providerType": "org.keycloak.storage.UserStorageProvider",
+            "parentId": realm_id,
+            "config": {
+                "gatewayUrl": [gateway_url],
+                "apiToken": [token],
+                "connectTimeoutMs": ["2000"],
+                "requestTimeoutMs": ["5000"],
+                "enabled": ["true"],
+                "priority": ["0"],
+                "cachePolicy": ["NO_CACHE"]
+            }
+        });
+        for (key, value) in settings {
+            component["config"][*key] = json!([value]);
+        }
         let component = self
             .admin(
                 Method::POST,
                 &format!("/{name}/components"),
-                Some(json!({
-                    "name": "legacy users",
-                    "providerId": "userstore-gateway",
-                    "providerType": "org.keycloak.storage.UserStorageProvider",
-                    "parentId": realm_id,
-                    "config": {
-                        "gatewayUrl": [gateway_url],
-                        "apiToken": [token],
-                        "connectTimeoutMs": ["2000"],
-                        "requestTimeoutMs": ["5000"],
-                        "enabled": ["true"],
-                        "priority": ["0"],
-                        "cachePolicy": ["NO_CACHE"]
-                    }
-                })),
+                Some(component),
             )
             .await;
         assert_eq!(

@@ -31,6 +31,7 @@
 
 pub mod certs;
 mod checksum;
+pub mod faults;
 #[macro_use]
 pub mod gateway;
 pub mod keycloak;
