@@ -122,6 +122,7 @@ fn example_configuration_loads_and_lists_every_section() {
         "url",
         "max_connections",
         "acquire_timeout_ms",
+        "statement_timeout_ms",
         "api_tokens",
         "max_rounds",
         "max_bcrypt_cost",
