@@ -264,6 +264,9 @@ impl DbError {
                     || code.starts_with("28")
                     || code.starts_with("57P")
                     || code == "3D000"
+                    // Statement cancelled by the timeout (PostgreSQL, MariaDB).
+                    || code == "57014"
+                    || code == "70100"
                     || code == "14"
             }),
             _ => false,

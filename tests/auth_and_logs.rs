@@ -17,7 +17,7 @@ on_every_vendor!(
     health_metrics_and_openapi_need_no_token,
     readiness_fails_while_the_database_is_unreachable,
     openapi_describes_every_route,
-    logs_never_contain_passwords_hashes_or_tokens,
+    logs_warn_about_limits_and_never_contain_secrets,
 );
 
 /// Every /v1 route with a method it accepts.
@@ -163,7 +163,7 @@ async fn openapi_describes_every_route(vendor: Vendor) {
     );
 }
 
-async fn logs_never_contain_passwords_hashes_or_tokens(vendor: Vendor) {
+async fn logs_warn_about_limits_and_never_contain_secrets(vendor: Vendor) {
     let db = fixture_db(vendor).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("gateway.toml");
@@ -192,17 +192,24 @@ async fn logs_never_contain_passwords_hashes_or_tokens(vendor: Vendor) {
     let client = reqwest::Client::new();
     wait_until_ready(&client, &base).await;
 
+    let long_password = "L0ng-secret-".repeat(30);
     let secrets = [
         "B1Systems!",
         "wrong-Passw0rd!",
         "alice-pass",
         "s3cr3t-unknown-user-pw",
+        "dave-s3cret",
+        "carol-s3cret",
+        long_password.as_str(),
     ];
     for (id, password) in [
         ("u1", secrets[0]),
         ("u1", secrets[1]),
         ("u2", secrets[2]),
         ("nobody", secrets[3]),
+        ("u7", secrets[4]),
+        ("u6", secrets[5]),
+        ("u1", secrets[6]),
     ] {
         let response = client
             .post(format!("{base}/v1/users/{id}/verify-password"))
@@ -237,6 +244,21 @@ async fn logs_never_contain_passwords_hashes_or_tokens(vendor: Vendor) {
         .expect("stderr")
         .read_to_string(&mut logs)
         .expect("read logs");
+    let warnings = |text: &str| {
+        logs.lines()
+            .filter(|l| l.contains("WARN") && l.contains(text))
+            .count()
+    };
+    assert_eq!(
+        warnings("over the configured limit"),
+        2,
+        "rounds cap and length cap are logged:\n{logs}"
+    );
+    assert_eq!(
+        warnings("malformed or of an unsupported scheme"),
+        1,
+        "{logs}"
+    );
     assert!(
         logs.contains("verify-password"),
         "the run must have logged requests:\n{logs}"
