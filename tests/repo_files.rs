@@ -91,6 +91,18 @@ fn compose_environment_yields_a_valid_gateway_configuration() {
 }
 
 #[test]
+fn dockerfile_copies_every_cargo_target_directory() {
+    // cargo refuses a manifest whose [[bench]] or [[bin]] files are missing.
+    let dockerfile = read("docs/docker/Dockerfile");
+    for dir in ["src", "benches", "migrations"] {
+        assert!(
+            dockerfile.contains(&format!("COPY {dir} ./{dir}")),
+            "Dockerfile must copy {dir}/"
+        );
+    }
+}
+
+#[test]
 fn dockerfile_copies_only_existing_paths() {
     for line in read("docs/docker/Dockerfile").lines() {
         let Some(args) = line.strip_prefix("COPY ") else {
