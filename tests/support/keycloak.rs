@@ -103,7 +103,13 @@ async fn start() -> Result<Keycloak, String> {
     let mut kc = Keycloak {
         base: format!("http://127.0.0.1:{port}"),
         log: base_dir.join("keycloak.log"),
-        client: reqwest::Client::new(),
+        // No idle connections are kept: the server is shared by tests that
+        // each run their own tokio runtime, and a pooled connection dies
+        // with the runtime that opened it.
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .map_err(|e| e.to_string())?,
         home,
         port,
         watchdog,
