@@ -4,11 +4,8 @@
 #[macro_use]
 mod support;
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use reqwest::Method;
+use support::faults::GatewayProcess;
 use support::gateway::{fixture_db, spawn_app, TOKEN};
 use support::Vendor;
 
@@ -165,32 +162,15 @@ async fn openapi_describes_every_route(vendor: Vendor) {
 
 async fn logs_warn_about_limits_and_never_contain_secrets(vendor: Vendor) {
     let db = fixture_db(vendor).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = dir.path().join("gateway.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"{}\"\n[auth]\napi_tokens = [\"{TOKEN}\"]\n",
+    let mut gateway = GatewayProcess::start_logging(
+        &format!(
+            "[database]\nurl = \"{}\"\n[auth]\napi_tokens = [\"{TOKEN}\"]\n",
             db.url()
         ),
-    )
-    .expect("write config");
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_userstore-gateway"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env(
-            "USERSTORE_GATEWAY__SERVER__LISTEN",
-            format!("127.0.0.1:{port}"),
-        )
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("gateway starts");
-    let base = format!("http://127.0.0.1:{port}");
+        "trace",
+    );
+    let base = gateway.base();
     let client = reqwest::Client::new();
-    wait_until_ready(&client, &base).await;
 
     let long_password = "L0ng-secret-".repeat(30);
     let secrets = [
@@ -236,14 +216,8 @@ async fn logs_warn_about_limits_and_never_contain_secrets(vendor: Vendor) {
         .expect("answered");
     assert_eq!(looked_up.status(), 200);
 
-    stop(&mut child);
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut logs)
-        .expect("read logs");
+    let _ = gateway.terminate();
+    let logs = gateway.log_text();
     let warnings = |text: &str| {
         logs.lines()
             .filter(|l| l.contains("WARN") && l.contains(text))
@@ -267,39 +241,4 @@ async fn logs_warn_about_limits_and_never_contain_secrets(vendor: Vendor) {
     for needle in secrets.iter().chain(&hashes).chain(&[TOKEN, wrong_token]) {
         assert!(!logs.contains(needle), "log output contains {needle:?}");
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-async fn wait_until_ready(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(response) = client.get(format!("{base}/readyz")).send().await {
-            if response.status() == 200 {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("gateway did not become ready at {base}");
-}
-
-fn stop(child: &mut std::process::Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }

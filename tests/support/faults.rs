@@ -198,13 +198,20 @@ pub struct GatewayProcess {
     config: PathBuf,
     pub port: u16,
     log: PathBuf,
+    rust_log: String,
     child: Option<Child>,
     _dir: tempfile::TempDir,
 }
 
 impl GatewayProcess {
-    /// Writes `toml` (which must not set server.listen) and starts the gateway.
+    /// Writes `toml` (which must not set server.listen) and starts the
+    /// gateway, logging at `info`.
     pub fn start(toml: &str) -> GatewayProcess {
+        Self::start_logging(toml, "info")
+    }
+
+    /// Like [`GatewayProcess::start`], with `RUST_LOG` set to `rust_log`.
+    pub fn start_logging(toml: &str, rust_log: &str) -> GatewayProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("gateway.toml");
         fs::write(&config, toml).expect("write config");
@@ -212,6 +219,7 @@ impl GatewayProcess {
             config,
             port: free_port(),
             log: dir.path().join("gateway.log"),
+            rust_log: rust_log.to_owned(),
             child: None,
             _dir: dir,
         };
@@ -238,7 +246,7 @@ impl GatewayProcess {
                 "USERSTORE_GATEWAY__SERVER__LISTEN",
                 format!("127.0.0.1:{}", self.port),
             )
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", &self.rust_log)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
