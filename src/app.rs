@@ -10,6 +10,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::dialect::{Access, DbError, Pool};
+use crate::feed::Feed;
 use crate::http::{self, auth::Tokens, AppState};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
@@ -32,6 +33,7 @@ pub enum BuildError {
 pub struct App {
     router: Router,
     store: Store,
+    feed: Option<Arc<Feed>>,
     tls: Option<Arc<rustls::ServerConfig>>,
 }
 
@@ -43,7 +45,12 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn build(settings: &Settings) -> Result<App, BuildError> {
     let metrics = Metrics::new();
     let pool = Pool::open(&settings.database, Access::ReadOnly)?;
-    let mut store = Store::new(pool, &settings.queries, Some(metrics.clone()))?;
+    let mut store = Store::new(
+        pool,
+        &settings.queries,
+        settings.changes.enabled,
+        Some(metrics.clone()),
+    )?;
     let db = &settings.database;
     if db.statement_timeout_ms > 0 {
         // Waiting for a connection plus the statement itself, plus a margin
@@ -52,11 +59,15 @@ pub fn build(settings: &Settings) -> Result<App, BuildError> {
         store = store.with_deadline(Duration::from_millis(ms));
     }
     let verifier = Arc::new(Verifier::new(&settings.hashing, Some(metrics.clone())));
+    let feed = store
+        .has_change_log()
+        .then(|| Feed::new(store.clone(), settings.changes.clone(), metrics.clone()));
     let state = AppState {
         store: store.clone(),
         verifier,
         metrics,
         max_page_size: settings.server.max_page_size,
+        feed: feed.clone(),
     };
     let router = http::router(
         state,
@@ -67,7 +78,12 @@ pub fn build(settings: &Settings) -> Result<App, BuildError> {
         Some(tls) => Some(tls::server_config(tls).map_err(BuildError::Tls)?),
         None => None,
     };
-    Ok(App { router, store, tls })
+    Ok(App {
+        router,
+        store,
+        feed,
+        tls,
+    })
 }
 
 impl App {
@@ -82,12 +98,23 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, lets
-    /// in-flight requests finish and closes the pool.
+    /// in-flight requests finish (waiting change-feed requests answer at
+    /// once) and closes the pool.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let feed = self.feed.clone();
+        if let Some(feed) = &feed {
+            tokio::spawn(Arc::clone(feed).watch());
+        }
+        let shutdown = async move {
+            shutdown.await;
+            if let Some(feed) = feed {
+                feed.stop();
+            }
+        };
         match self.tls {
             None => {
                 axum::serve(listener, self.router)

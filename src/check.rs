@@ -122,7 +122,12 @@ pub async fn run(path: &Path) -> u8 {
 /// appending to `report`.
 pub async fn inspect(settings: &Settings, pool: Pool, mut report: Report) -> Report {
     let dialect = pool.dialect();
-    let store = match Store::new(pool.clone(), &settings.queries, None) {
+    let store = match Store::new(
+        pool.clone(),
+        &settings.queries,
+        settings.changes.enabled,
+        None,
+    ) {
         Ok(store) => store,
         Err(err) => {
             report.push(Status::Fail, "queries", err.to_string());
@@ -205,6 +210,26 @@ pub async fn inspect(settings: &Settings, pool: Pool, mut report: Report) -> Rep
             Err(err) => report.push(Status::Fail, subject, format!("{origin}; {err}")),
         }
     }
+    if store.has_change_log() {
+        match store.change_bounds().await {
+            Ok((head, horizon)) => report.push(
+                Status::Ok,
+                "change feed",
+                format!("on; the log is at {head}, purged through {horizon}"),
+            ),
+            Err(err) => report.push(Status::Fail, "change feed", err.to_string()),
+        }
+    } else {
+        report.push(
+            Status::Skip,
+            "change feed",
+            format!(
+                "off: /v1/changes answers 404 and Keycloak evicts cached users only after maxStalenessMs; \
+                 install migrations/{}/0002_change_log.sql and set [changes] enabled = true",
+                dialect.migrations_dir()
+            ),
+        );
+    }
     report
 }
 
@@ -214,7 +239,7 @@ fn sample_params(name: QueryName) -> Vec<(&'static str, Param)> {
         .iter()
         .map(|&p| {
             let value = match p {
-                "offset" => Param::Int(0),
+                "offset" | "cursor" => Param::Int(0),
                 "limit" => Param::Int(1),
                 "user_ids" => Param::TextList(vec!["userstore-gateway-check".into()]),
                 _ => Param::Text("userstore-gateway-check".into()),

@@ -47,6 +47,7 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
         },
         queries: Default::default(),
         hashing: HashingSettings::default(),
+        changes: Default::default(),
     };
     let app = app::build(&settings)?;
     let listener = TcpListener::bind(listen)

@@ -34,6 +34,47 @@ impl Dialect {
         }
     }
 
+    /// The default `changes` and `change_bounds` queries over the change log
+    /// of `migrations/<dialect>/0002_change_log.sql`. Each dialect orders
+    /// entries its own way (see that file): PostgreSQL by transaction id,
+    /// read only below the oldest running transaction; MariaDB/MySQL and
+    /// SQLite by a number handed out in commit order.
+    pub fn change_log_sql(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Postgres => (
+                "SELECT txid AS cursor, user_id FROM userstore_change_log \
+                 WHERE txid > :cursor \
+                 AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+                 ORDER BY txid LIMIT :limit",
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1 AS head, \
+                 purged_through AS horizon FROM userstore_change_log_state",
+            ),
+            // CURSOR is a reserved word in MariaDB and MySQL.
+            Self::MySql => (
+                "SELECT seq AS `cursor`, user_id FROM userstore_change_log \
+                 WHERE seq > :cursor ORDER BY seq LIMIT :limit",
+                "SELECT last_seq AS head, purged_through AS horizon \
+                 FROM userstore_change_log_state WHERE id = 1",
+            ),
+            Self::Sqlite => (
+                "SELECT seq AS cursor, user_id FROM userstore_change_log \
+                 WHERE seq > :cursor ORDER BY seq LIMIT :limit",
+                "SELECT coalesce((SELECT seq FROM sqlite_sequence \
+                 WHERE name = 'userstore_change_log'), 0) AS head, \
+                 purged_through AS horizon FROM userstore_change_log_state WHERE id = 1",
+            ),
+        }
+    }
+
+    /// The folder under `migrations/` with this dialect's schema files.
+    pub fn migrations_dir(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::MySql => "mysql",
+            Self::Sqlite => "sqlite",
+        }
+    }
+
     /// Name used in logs, metrics and `check` output.
     pub fn name(self) -> &'static str {
         match self {
@@ -491,6 +532,25 @@ impl Pool {
             Some(Value::Text(s)) => matches!(s.as_str(), "on" | "1" | "true"),
             _ => false,
         })
+    }
+
+    /// PostgreSQL only: a connection of its own, outside the pool, listening
+    /// on `channel`. Its session is read-only like the pool's.
+    pub async fn listen(
+        &self,
+        channel: &str,
+    ) -> Option<Result<sqlx::postgres::PgListener, DbError>> {
+        let Self::Postgres(pool) = self else {
+            return None;
+        };
+        Some(
+            async {
+                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+                listener.listen(channel).await?;
+                Ok(listener)
+            }
+            .await,
+        )
     }
 
     /// Open connections and how many of them are idle.

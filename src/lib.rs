@@ -11,6 +11,8 @@ pub mod check;
 pub mod demo;
 /// PostgreSQL / MariaDB / SQLite differences: placeholders, read-only sessions, row decoding.
 pub mod dialect;
+/// The change feed: which users changed after a cursor, long-polled.
+pub mod feed;
 /// HTTP routes, auth, problem+json errors and the OpenAPI document.
 pub mod http;
 /// Per-app Prometheus metrics.

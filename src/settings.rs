@@ -49,6 +49,8 @@ pub struct Settings {
     pub queries: BTreeMap<String, String>,
     #[serde(default)]
     pub hashing: HashingSettings,
+    #[serde(default)]
+    pub changes: ChangeSettings,
 }
 
 /// `[server]`
@@ -163,6 +165,36 @@ impl HashingSettings {
     }
 }
 
+/// `[changes]`: the change feed (`GET /v1/changes`) that tells Keycloak which
+/// cached users to evict.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChangeSettings {
+    /// Serve the feed from the change log of `migrations/<dialect>/0002_change_log.sql`
+    /// (or from the `changes` and `change_bounds` queries, which also turn it on).
+    pub enabled: bool,
+    /// How often the head of the log is read while someone waits on the feed.
+    pub poll_interval_ms: u64,
+    /// Longest `wait` a long-poll may ask for; larger values are capped.
+    pub max_wait_seconds: u64,
+    /// Most log entries read per answer.
+    pub batch_limit: u32,
+    /// PostgreSQL: the channel the triggers `NOTIFY`; empty turns LISTEN off.
+    pub notify_channel: String,
+}
+
+impl Default for ChangeSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            poll_interval_ms: 1_000,
+            max_wait_seconds: 30,
+            batch_limit: 1_000,
+            notify_channel: "userstore_changes".to_owned(),
+        }
+    }
+}
+
 /// Why the configuration could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -212,6 +244,15 @@ impl Settings {
         }
         if self.server.max_page_size == 0 {
             return invalid("server.max_page_size must be at least 1");
+        }
+        if !(50..=60_000).contains(&self.changes.poll_interval_ms) {
+            return invalid("changes.poll_interval_ms must be between 50 and 60000");
+        }
+        if self.changes.max_wait_seconds > 300 {
+            return invalid("changes.max_wait_seconds must be at most 300");
+        }
+        if !(10..=100_000).contains(&self.changes.batch_limit) {
+            return invalid("changes.batch_limit must be between 10 and 100000");
         }
         Ok(())
     }

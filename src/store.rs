@@ -38,11 +38,13 @@ pub enum QueryName {
     AllClientRoles,
     UserAttributes,
     UserAttributesOfUsers,
+    Changes,
+    ChangeBounds,
 }
 
 impl QueryName {
     /// All queries, in the order `check` reports them.
-    pub const ALL: [QueryName; 13] = [
+    pub const ALL: [QueryName; 15] = [
         Self::UserById,
         Self::UserByUsername,
         Self::UserByEmail,
@@ -56,6 +58,8 @@ impl QueryName {
         Self::AllClientRoles,
         Self::UserAttributes,
         Self::UserAttributesOfUsers,
+        Self::Changes,
+        Self::ChangeBounds,
     ];
 
     /// The key under `[queries]`.
@@ -74,6 +78,8 @@ impl QueryName {
             Self::AllClientRoles => "all_client_roles",
             Self::UserAttributes => "user_attributes",
             Self::UserAttributesOfUsers => "user_attributes_of_users",
+            Self::Changes => "changes",
+            Self::ChangeBounds => "change_bounds",
         }
     }
 
@@ -88,7 +94,8 @@ impl QueryName {
             Self::RealmRolesOfUsers | Self::ClientRolesOfUsers | Self::UserAttributesOfUsers => {
                 &["user_ids"]
             }
-            Self::AllRealmRoles | Self::AllClientRoles => &[],
+            Self::Changes => &["cursor", "limit"],
+            Self::AllRealmRoles | Self::AllClientRoles | Self::ChangeBounds => &[],
         }
     }
 
@@ -113,11 +120,15 @@ impl QueryName {
             Self::ClientRolesOfUsers => &["user_id", "client", "role"],
             Self::UserAttributes => &["name", "value"],
             Self::UserAttributesOfUsers => &["user_id", "name", "value"],
+            Self::Changes => &["cursor", "user_id"],
+            Self::ChangeBounds => &["head", "horizon"],
         }
     }
 
     /// The SQL used when `[queries]` does not name this query; `None` for
-    /// the attribute queries, which the reference schema does not have.
+    /// the attribute queries, which the reference schema does not have, and
+    /// for the change-log queries, whose SQL differs per dialect
+    /// ([`crate::dialect::Dialect::change_log_sql`]).
     /// The defaults are plain SQL that PostgreSQL, MariaDB/MySQL and SQLite
     /// all accept.
     pub fn default_sql(self) -> Option<String> {
@@ -159,7 +170,10 @@ impl QueryName {
             Self::AllClientRoles => {
                 "SELECT DISTINCT client, role FROM client_roles ORDER BY client, role".into()
             }
-            Self::UserAttributes | Self::UserAttributesOfUsers => return None,
+            Self::UserAttributes
+            | Self::UserAttributesOfUsers
+            | Self::Changes
+            | Self::ChangeBounds => return None,
         })
     }
 
@@ -289,11 +303,13 @@ const LIST_ROWS: usize = 100_000;
 
 impl Store {
     /// Builds the query set: defaults, then overrides from `[queries]`.
-    /// Unknown keys, unknown parameters and a lone attribute query are
-    /// configuration errors.
+    /// With `change_log`, the dialect's queries over the shipped change log
+    /// are among the defaults. Unknown keys, unknown parameters and a query
+    /// configured without its partner are configuration errors.
     pub fn new(
         pool: Pool,
         overrides: &BTreeMap<String, String>,
+        change_log: bool,
         metrics: Option<Metrics>,
     ) -> Result<Self, StoreError> {
         let mut queries = HashMap::new();
@@ -301,6 +317,11 @@ impl Store {
             if let Some(sql) = name.default_sql() {
                 queries.insert(name, Template::parse(&sql));
             }
+        }
+        if change_log {
+            let (changes, bounds) = pool.dialect().change_log_sql();
+            queries.insert(QueryName::Changes, Template::parse(changes));
+            queries.insert(QueryName::ChangeBounds, Template::parse(bounds));
         }
         for (key, sql) in overrides {
             let name = QueryName::from_key(key)
@@ -319,12 +340,17 @@ impl Store {
             }
             queries.insert(name, template);
         }
-        let single = queries.contains_key(&QueryName::UserAttributes);
-        let batch = queries.contains_key(&QueryName::UserAttributesOfUsers);
-        if single != batch {
-            return Err(StoreError::Config(
-                "user_attributes and user_attributes_of_users must be configured together".into(),
-            ));
+        for (a, b) in [
+            (QueryName::UserAttributes, QueryName::UserAttributesOfUsers),
+            (QueryName::Changes, QueryName::ChangeBounds),
+        ] {
+            if queries.contains_key(&a) != queries.contains_key(&b) {
+                return Err(StoreError::Config(format!(
+                    "{} and {} must be configured together",
+                    a.key(),
+                    b.key()
+                )));
+            }
         }
         Ok(Self {
             pool,
@@ -522,25 +548,43 @@ impl Store {
     pub async fn count(&self, search: &str) -> Result<i64, StoreError> {
         let params = search_params(search, 0, 0);
         let rows = self.run(QueryName::CountUsers, &params, 1).await?;
-        let row = rows.first().ok_or(StoreError::MissingColumn {
-            query: QueryName::CountUsers.key(),
-            column: "count",
-        })?;
-        match row.get("count") {
-            Some(Value::Int(n)) => Ok(*n),
-            Some(Value::Text(s)) => s.parse().map_err(|_| StoreError::BadValue {
-                query: QueryName::CountUsers.key(),
-                column: "count",
-            }),
-            Some(_) => Err(StoreError::BadValue {
-                query: QueryName::CountUsers.key(),
-                column: "count",
-            }),
-            None => Err(StoreError::MissingColumn {
-                query: QueryName::CountUsers.key(),
-                column: "count",
-            }),
-        }
+        int(
+            first_row(&rows, QueryName::CountUsers, "count")?,
+            QueryName::CountUsers,
+            "count",
+        )
+    }
+
+    /// True when the change feed's queries are configured.
+    pub fn has_change_log(&self) -> bool {
+        self.queries.contains_key(&QueryName::Changes)
+    }
+
+    /// The change log's `(head, horizon)`: where a new reader starts, and
+    /// the newest cursor whose entries may have been purged.
+    pub async fn change_bounds(&self) -> Result<(i64, i64), StoreError> {
+        let query = QueryName::ChangeBounds;
+        let rows = self.run(query, &[], 1).await?;
+        let row = first_row(&rows, query, "head")?;
+        Ok((int(row, query, "head")?, int(row, query, "horizon")?))
+    }
+
+    /// At most `limit` change-log entries after `cursor`, in cursor order:
+    /// `(cursor, user id)`, where no user id means the role catalogue changed.
+    pub async fn changes_after(
+        &self,
+        cursor: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+        let query = QueryName::Changes;
+        let params = [
+            ("cursor", Param::Int(cursor)),
+            ("limit", Param::Int(limit.into())),
+        ];
+        let rows = self.run(query, &params, limit as usize).await?;
+        rows.iter()
+            .map(|row| Ok((int(row, query, "cursor")?, text(row, query, "user_id")?)))
+            .collect()
     }
 
     /// Every realm role and client role in the database.
@@ -569,6 +613,33 @@ fn search_params(search: &str, first: u32, max: u32) -> [(&'static str, Param); 
         ("offset", Param::Int(first.into())),
         ("limit", Param::Int(max.into())),
     ]
+}
+
+fn first_row<'a>(
+    rows: &'a [Record],
+    query: QueryName,
+    column: &'static str,
+) -> Result<&'a Record, StoreError> {
+    rows.first().ok_or(StoreError::MissingColumn {
+        query: query.key(),
+        column,
+    })
+}
+
+fn int(row: &Record, query: QueryName, column: &'static str) -> Result<i64, StoreError> {
+    let bad = || StoreError::BadValue {
+        query: query.key(),
+        column,
+    };
+    match row.get(column) {
+        Some(Value::Int(n)) => Ok(*n),
+        Some(Value::Text(s)) => s.trim().parse().map_err(|_| bad()),
+        Some(_) => Err(bad()),
+        None => Err(StoreError::MissingColumn {
+            query: query.key(),
+            column,
+        }),
+    }
 }
 
 fn text(
@@ -723,7 +794,7 @@ mod tests {
     async fn unknown_query_names_are_rejected() {
         let pool = test_pool();
         let overrides = BTreeMap::from([("user_by_nickname".to_owned(), "SELECT 1".to_owned())]);
-        let err = Store::new(pool, &overrides, None).expect_err("unknown key");
+        let err = Store::new(pool, &overrides, false, None).expect_err("unknown key");
         assert!(err.to_string().contains("user_by_nickname"));
     }
 
@@ -734,7 +805,7 @@ mod tests {
             "user_by_id".to_owned(),
             "SELECT * FROM u WHERE x = :username".to_owned(),
         )]);
-        let err = Store::new(pool, &overrides, None).expect_err("wrong parameter");
+        let err = Store::new(pool, &overrides, false, None).expect_err("wrong parameter");
         assert!(err.to_string().contains(":username"), "{err}");
         assert!(err.to_string().contains(":id"), "{err}");
     }
@@ -746,7 +817,7 @@ mod tests {
             "user_attributes".to_owned(),
             "SELECT name, value FROM a WHERE user_id = :user_id".to_owned(),
         )]);
-        assert!(Store::new(pool, &overrides, None).is_err());
+        assert!(Store::new(pool, &overrides, false, None).is_err());
     }
 
     #[test]

@@ -7,6 +7,9 @@ use serde_json::json;
 use support::gateway::{fixture_db, settings, spawn_app, spawn_app_with, usernames};
 use support::Vendor;
 
+#[path = "api/feed.rs"]
+mod feed;
+
 on_every_vendor!(
     user_by_id_has_profile_and_roles,
     username_lookup_ignores_case,

@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use self::auth::Tokens;
 use self::error::ApiError;
+use crate::feed::{ChangePage, Feed};
 use crate::metrics::Metrics;
 use crate::store::{RoleCatalog, Store, User};
 use crate::verify::{Outcome, Verifier};
@@ -30,6 +31,8 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     pub metrics: Metrics,
     pub max_page_size: u32,
+    /// The change feed; `None` when no change log is configured.
+    pub feed: Option<Arc<Feed>>,
 }
 
 /// Query-string extractor whose rejections are problem+json.
@@ -57,6 +60,7 @@ pub fn router(state: AppState, tokens: Tokens, body_limit: usize) -> Router {
         .route("/users/{id}", get(user_by_id))
         .route("/users/{id}/verify-password", post(verify_password))
         .route("/roles", get(roles))
+        .route("/changes", get(changes))
         .route_layer(middleware::from_fn_with_state(tokens, auth::require_token));
     Router::new()
         .nest("/v1", v1)
@@ -283,6 +287,57 @@ async fn verify_password(
     security(("bearer" = [])))]
 async fn roles(State(state): State<AppState>) -> Result<Json<RoleCatalog>, ApiError> {
     Ok(Json(state.store.all_roles().await?))
+}
+
+/// Where to read the change feed from, and how long to wait for a change.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesParams {
+    /// The `cursor` of the previous answer. Without it, the answer comes at
+    /// once with no changes and the cursor to start from.
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub after: Option<String>,
+    /// Seconds to wait for a change when there is none yet (long-poll);
+    /// capped by `changes.max_wait_seconds`. Default 0: answer at once.
+    #[param(value_type = Option<u32>, minimum = 0)]
+    pub wait: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/changes", tag = "changes", params(ChangesParams),
+    responses(
+        (status = 200, body = ChangePage, description = "What changed after the cursor; empty when the wait ended without a change"),
+        (status = 400, body = error::Problem, description = "`after` or `wait` is not a whole number of 0 or more"),
+        (status = 401, body = error::Problem),
+        (status = 404, body = error::Problem, description = "No change log is configured"),
+        (status = 503, body = error::Problem, description = "The database does not answer")),
+    security(("bearer" = [])))]
+async fn changes(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ChangesParams>,
+) -> Result<Json<ChangePage>, ApiError> {
+    let feed = state.feed.as_ref().ok_or(ApiError::NotFound(
+        "no change log is configured: install migrations/<dialect>/0002_change_log.sql and set \
+         [changes] enabled = true, or configure the changes and change_bounds queries",
+    ))?;
+    let wait = whole_number("wait", params.wait.as_deref())?.unwrap_or(0);
+    let Some(after) = whole_number("after", params.after.as_deref())? else {
+        return Ok(Json(feed.head().await?));
+    };
+    let wait = Duration::from_secs(wait.unsigned_abs());
+    Ok(Json(feed.after(after, wait).await?))
+}
+
+/// A query value that must be a whole number of 0 or more, if present.
+fn whole_number(what: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    match value.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(Some(n)),
+        _ => Err(ApiError::BadRequest(format!(
+            "{what} must be a whole number of 0 or more"
+        ))),
+    }
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations",

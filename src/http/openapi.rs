@@ -5,13 +5,14 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::Problem;
 use super::{Health, PasswordInput, PasswordVerdict, UserCount, UserPage};
+use crate::feed::ChangePage;
 use crate::store::{RoleCatalog, User};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "userstore-gateway",
-        description = "Read-only access to an existing user database for Keycloak: lookups, search, count, roles and password verification. Every /v1 route needs `Authorization: Bearer <token>`; errors are application/problem+json. There is no write endpoint: other methods get 405."
+        description = "Read-only access to an existing user database for Keycloak: lookups, search, count, roles, password verification and a feed of changed users. Every /v1 route needs `Authorization: Bearer <token>`; errors are application/problem+json. There is no write endpoint: other methods get 405."
     ),
     paths(
         super::user_by_id,
@@ -21,12 +22,13 @@ use crate::store::{RoleCatalog, User};
         super::count_users,
         super::verify_password,
         super::roles,
+        super::changes,
         super::healthz,
         super::readyz,
         super::metrics,
         super::openapi_json,
     ),
-    components(schemas(User, UserPage, UserCount, PasswordInput, PasswordVerdict, RoleCatalog, Problem, Health)),
+    components(schemas(User, UserPage, UserCount, PasswordInput, PasswordVerdict, RoleCatalog, ChangePage, Problem, Health)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -25,6 +25,24 @@ pub async fn fixture_db(vendor: Vendor) -> TestDb {
     db
 }
 
+/// [`fixture_db`] with the optional change log (`0002_change_log.sql`)
+/// installed first, so the fixture's own inserts are in the log too.
+pub async fn fixture_db_with_change_log(vendor: Vendor) -> TestDb {
+    let db = TestDb::with_schema(vendor).await;
+    db.apply_migration("0002_change_log.sql").await;
+    db.run_script(FIXTURE).await;
+    db
+}
+
+/// [`settings`] with the change feed on (`[changes] enabled = true`) and a
+/// short poll interval.
+pub fn feed_settings(db: &TestDb, queries: &[(&str, &str)]) -> Settings {
+    let mut settings = settings(db, queries);
+    settings.changes.enabled = true;
+    settings.changes.poll_interval_ms = 200;
+    settings
+}
+
 /// Settings for a test app on `db` with `queries` overrides.
 pub fn settings(db: &TestDb, queries: &[(&str, &str)]) -> Settings {
     Settings {
@@ -46,6 +64,7 @@ pub fn settings(db: &TestDb, queries: &[(&str, &str)]) -> Settings {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect::<BTreeMap<_, _>>(),
         hashing: HashingSettings::default(),
+        changes: Default::default(),
     }
 }
 

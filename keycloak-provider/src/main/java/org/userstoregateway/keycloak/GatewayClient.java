@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -42,7 +43,8 @@ import org.jboss.logging.Logger;
  * connection, headers and body, and a caller that is interrupted (Keycloak
  * interrupts slow storage lookups) stops waiting at once, with its interrupt
  * flag set again. Calls go through a {@link CircuitBreaker}, so while the
- * gateway is down they fail fast instead of waiting out the timeout.
+ * gateway is down they fail fast instead of waiting out the timeout; the
+ * change feed's long-poll ({@link #changes}) does not, see there.
  */
 public final class GatewayClient implements AutoCloseable {
 
@@ -71,6 +73,20 @@ public final class GatewayClient implements AutoCloseable {
     }
 
     record Verdict(Boolean valid) {
+    }
+
+    /**
+     * One answer of {@code GET /v1/changes}: the position to ask from next, the
+     * database ids of users that changed after the position asked from, whether
+     * the role catalogue changed, and whether the gateway could not tell what
+     * changed (the position was too old), so that every cached user is suspect.
+     */
+    record Changes(String cursor, List<String> changes, boolean rolesChanged, boolean resync) {
+
+        Changes {
+            changes = changes == null ? List.of()
+                    : changes.stream().filter(id -> id != null && !id.isEmpty()).distinct().toList();
+        }
     }
 
     public GatewayClient(GatewayConfig config) {
@@ -149,7 +165,7 @@ public final class GatewayClient implements AutoCloseable {
             throw new GatewayException(GatewayException.Kind.NOT_SENT,
                     "could not encode the request body for POST " + path, null);
         }
-        HttpRequest request = request(path)
+        HttpRequest request = request(path, config.requestTimeout())
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
@@ -160,6 +176,32 @@ public final class GatewayClient implements AutoCloseable {
             }
             return verdict.valid();
         });
+    }
+
+    /**
+     * One answer of the change feed. Without {@code after}: at once, the current
+     * position to start following from. With it: waits up to {@code waitSeconds}
+     * (the gateway may cap that) for changes after that position; the request
+     * timeout counts on top of the wait. Empty if the gateway has no change feed
+     * (404: none configured, or a gateway from before the feed).
+     *
+     * <p>Bypasses the circuit breaker on purpose: a failing or hanging long-poll
+     * says little about lookups, and must not make logins fail fast.
+     */
+    public Optional<Changes> changes(String after, int waitSeconds) {
+        String path = after == null ? "/v1/changes"
+                : "/v1/changes?after=" + queryValue(after) + "&wait=" + waitSeconds;
+        Duration timeout = after == null ? config.requestTimeout()
+                : config.requestTimeout().plusSeconds(waitSeconds);
+        HttpResponse<byte[]> response = send(request(path, timeout).GET().build(), "GET", path);
+        if (response.statusCode() == 404) {
+            return Optional.empty();
+        }
+        Changes changes = read(response, path, Changes.class);
+        if (changes.cursor() == null || changes.cursor().isBlank()) {
+            throw new GatewayException("gateway sent no cursor for GET " + path);
+        }
+        return Optional.of(changes);
     }
 
     /**
@@ -213,24 +255,25 @@ public final class GatewayClient implements AutoCloseable {
     }
 
     private HttpResponse<byte[]> get(String path) {
-        return send(request(path).GET().build(), "GET", path);
+        return send(request(path, config.requestTimeout()).GET().build(), "GET", path);
     }
 
-    private HttpRequest.Builder request(String path) {
+    private HttpRequest.Builder request(String path, Duration timeout) {
         return HttpRequest.newBuilder(URI.create(config.gatewayUrl() + path))
-                .timeout(config.requestTimeout())
+                .timeout(timeout)
                 .header("Authorization", "Bearer " + config.apiToken())
                 .header("Accept", "application/json, application/problem+json")
                 .header("User-Agent", USER_AGENT);
     }
 
     /**
-     * Sends and waits at most the request timeout for the complete answer. The
+     * Sends and waits at most the request's timeout for the complete answer. The
      * JDK's own request timeout stops at the response headers; waiting on the
      * future bounds the body as well.
      */
     private HttpResponse<byte[]> send(HttpRequest request, String method, String path) {
         String what = method + " " + path;
+        Duration timeout = request.timeout().orElse(config.requestTimeout());
         if (Thread.currentThread().isInterrupted()) {
             throw new GatewayException(GatewayException.Kind.NOT_SENT,
                     "the calling thread was interrupted before " + what + " was sent", null);
@@ -242,13 +285,13 @@ public final class GatewayClient implements AutoCloseable {
                 http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
         inFlight.add(pending);
         try {
-            HttpResponse<byte[]> response = pending.get(config.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            HttpResponse<byte[]> response = pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
             LOG.debugf("gateway %s answered %d", what, response.statusCode());
             return response;
         } catch (TimeoutException e) {
             pending.cancel(true);
             throw new GatewayException("the gateway did not answer " + what + " within "
-                    + config.requestTimeout().toMillis() + " ms", e);
+                    + timeout.toMillis() + " ms", e);
         } catch (InterruptedException e) {
             pending.cancel(true);
             Thread.currentThread().interrupt();
@@ -259,7 +302,7 @@ public final class GatewayClient implements AutoCloseable {
             if (closed) {
                 throw closedFor(what, e.getCause());
             }
-            throw failure(e.getCause() == null ? e : e.getCause(), what);
+            throw failure(e.getCause() == null ? e : e.getCause(), what, timeout);
         } finally {
             inFlight.remove(pending);
         }
@@ -270,14 +313,14 @@ public final class GatewayClient implements AutoCloseable {
                 + config.gatewayUrl() + " is closed (Keycloak is stopping); " + what + " ended unanswered", cause);
     }
 
-    private GatewayException failure(Throwable cause, String what) {
+    private GatewayException failure(Throwable cause, String what, Duration timeout) {
         if (cause instanceof HttpConnectTimeoutException) {
             return new GatewayException("could not connect to the gateway at " + config.gatewayUrl()
                     + " within " + config.connectTimeout().toMillis() + " ms (" + what + ")", cause);
         }
         if (cause instanceof HttpTimeoutException) {
             return new GatewayException("the gateway did not answer " + what + " within "
-                    + config.requestTimeout().toMillis() + " ms", cause);
+                    + timeout.toMillis() + " ms", cause);
         }
         String tls = GatewayTls.explain(cause, config);
         if (tls != null) {

@@ -22,7 +22,8 @@ import org.keycloak.component.ComponentValidationException;
  */
 public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTimeout, Duration requestTimeout,
                             int breakerFailureThreshold, Duration breakerCooldown,
-                            String trustedCaPem, String clientCertificatePem, String clientKeyPem) {
+                            String trustedCaPem, String clientCertificatePem, String clientKeyPem,
+                            Duration maxStaleness, boolean changeFeed) {
 
     public static final String GATEWAY_URL = "gatewayUrl";
     public static final String API_TOKEN = "apiToken";
@@ -33,11 +34,17 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
     public static final String TRUSTED_CA_PEM = "trustedCaPem";
     public static final String CLIENT_CERTIFICATE_PEM = "clientCertificatePem";
     public static final String CLIENT_KEY_PEM = "clientKeyPem";
+    public static final String MAX_STALENESS_MS = "maxStalenessMs";
+    public static final String CHANGE_FEED = "changeFeed";
 
     public static final int DEFAULT_CONNECT_TIMEOUT_MS = 2000;
     public static final int DEFAULT_REQUEST_TIMEOUT_MS = 5000;
     public static final int DEFAULT_BREAKER_FAILURE_THRESHOLD = 5;
     public static final int DEFAULT_BREAKER_COOLDOWN_MS = 10000;
+    public static final int DEFAULT_MAX_STALENESS_MS = 60000;
+    /** Below a second the sweeper, which runs once a second, could not keep the promise. */
+    public static final int MIN_MAX_STALENESS_MS = 1000;
+    public static final boolean DEFAULT_CHANGE_FEED = true;
 
     /**
      * Reads and validates the settings of a component.
@@ -52,10 +59,14 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
         }
         Duration connect = parseTimeout(model.get(CONNECT_TIMEOUT_MS), CONNECT_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS);
         Duration request = parseTimeout(model.get(REQUEST_TIMEOUT_MS), REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS);
-        int threshold = (int) parsePositive(model.get(BREAKER_FAILURE_THRESHOLD), BREAKER_FAILURE_THRESHOLD,
-                DEFAULT_BREAKER_FAILURE_THRESHOLD, Integer.MAX_VALUE, "a whole number of 1 or more");
+        int threshold = (int) parseNumber(model.get(BREAKER_FAILURE_THRESHOLD), BREAKER_FAILURE_THRESHOLD,
+                DEFAULT_BREAKER_FAILURE_THRESHOLD, 1, Integer.MAX_VALUE, "a whole number of 1 or more");
         Duration cooldown = parseTimeout(model.get(BREAKER_COOLDOWN_MS), BREAKER_COOLDOWN_MS,
                 DEFAULT_BREAKER_COOLDOWN_MS);
+        Duration maxStaleness = Duration.ofMillis(parseNumber(model.get(MAX_STALENESS_MS), MAX_STALENESS_MS,
+                DEFAULT_MAX_STALENESS_MS, MIN_MAX_STALENESS_MS, Long.MAX_VALUE,
+                "a whole number of milliseconds, " + MIN_MAX_STALENESS_MS + " or more"));
+        boolean changeFeed = parseBoolean(model.get(CHANGE_FEED), CHANGE_FEED, DEFAULT_CHANGE_FEED);
         String trustedCa = blankToNull(model.get(TRUSTED_CA_PEM));
         String clientCertificate = blankToNull(model.get(CLIENT_CERTIFICATE_PEM));
         String clientKey = blankToNull(model.get(CLIENT_KEY_PEM));
@@ -71,7 +82,7 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
                     + " and " + CLIENT_KEY_PEM + " only apply to an https:// gateway URL; got: {0}", url.toString());
         }
         return new GatewayConfig(url, token.strip(), connect, request, threshold, cooldown, trustedCa,
-                clientCertificate, clientKey);
+                clientCertificate, clientKey, maxStaleness, changeFeed);
     }
 
     private static URI parseUrl(String raw) {
@@ -103,11 +114,11 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
     }
 
     private static Duration parseTimeout(String raw, String key, int defaultMs) {
-        return Duration.ofMillis(parsePositive(raw, key, defaultMs, Long.MAX_VALUE,
+        return Duration.ofMillis(parseNumber(raw, key, defaultMs, 1, Long.MAX_VALUE,
                 "a positive whole number of milliseconds"));
     }
 
-    private static long parsePositive(String raw, String key, long defaultValue, long max, String expected) {
+    private static long parseNumber(String raw, String key, long defaultValue, long min, long max, String expected) {
         if (raw == null || raw.isBlank()) {
             return defaultValue;
         }
@@ -115,13 +126,25 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
         try {
             value = Long.parseLong(raw.strip());
         } catch (NumberFormatException e) {
-            value = -1;
+            value = Long.MIN_VALUE;
         }
-        if (value <= 0 || value > max) {
+        if (value < min || value > max) {
             throw new ComponentValidationException(
                     "The setting " + key + " must be " + expected + "; got: {0}", raw);
         }
         return value;
+    }
+
+    /** Keycloak's admin console stores a switch as "true" or "false". */
+    private static boolean parseBoolean(String raw, String key, boolean defaultValue) {
+        if (raw == null || raw.isBlank()) {
+            return defaultValue;
+        }
+        String value = raw.strip().toLowerCase(Locale.ROOT);
+        if (!value.equals("true") && !value.equals("false")) {
+            throw new ComponentValidationException("The setting " + key + " must be true or false; got: {0}", raw);
+        }
+        return value.equals("true");
     }
 
     private static String blankToNull(String value) {
@@ -139,6 +162,8 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
                 + ", breakerCooldownMs=" + breakerCooldown.toMillis()
                 + ", trustedCaPem=" + (trustedCaPem == null ? "(none)" : "(set)")
                 + ", clientCertificatePem=" + (clientCertificatePem == null ? "(none)" : "(set)")
-                + ", clientKeyPem=" + (clientKeyPem == null ? "(none)" : "(set)") + "]";
+                + ", clientKeyPem=" + (clientKeyPem == null ? "(none)" : "(set)")
+                + ", maxStalenessMs=" + maxStaleness.toMillis()
+                + ", changeFeed=" + changeFeed + "]";
     }
 }

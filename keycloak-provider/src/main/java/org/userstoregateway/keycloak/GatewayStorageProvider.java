@@ -17,6 +17,8 @@ import org.keycloak.models.GroupModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
+import org.keycloak.models.cache.CachedUserModel;
+import org.keycloak.models.cache.OnUserCache;
 import org.keycloak.models.credential.PasswordCredentialModel;
 import org.keycloak.storage.ReadOnlyException;
 import org.keycloak.storage.StorageId;
@@ -36,9 +38,12 @@ import org.keycloak.storage.user.UserQueryProvider;
  * found", searches end early, counts are 0 and passwords do not match, each
  * with a WARN line (DEBUG while the circuit breaker fails calls fast). An
  * interrupted call ends the same way, with the thread's interrupt flag set.
+ *
+ * <p>Keycloak tells it when a user goes into the user cache ({@link #onCache}),
+ * so the factory's change-feed subscriber and sweeper know whom to evict.
  */
 public final class GatewayStorageProvider implements UserStorageProvider, UserLookupProvider, UserQueryProvider,
-        CredentialInputValidator, CredentialInputUpdater {
+        CredentialInputValidator, CredentialInputUpdater, OnUserCache {
 
     private static final Logger LOG = Logger.getLogger(GatewayStorageProvider.class);
 
@@ -46,6 +51,7 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
     private final ComponentModel model;
     private final GatewayClient client;
     private final MissingRoleWarnings missingRoles;
+    private final CachedUsers cachedUsers;
 
     // What this session has already asked the gateway, so repeated lookups cost one call.
     private final Map<String, GatewayUserAdapter> usersById = new ConcurrentHashMap<>();
@@ -54,16 +60,33 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
     private final Set<String> misses = ConcurrentHashMap.newKeySet();
 
     GatewayStorageProvider(KeycloakSession session, ComponentModel model, GatewayClient client,
-                           MissingRoleWarnings missingRoles) {
+                           MissingRoleWarnings missingRoles, CachedUsers cachedUsers) {
         this.session = session;
         this.model = model;
         this.client = client;
         this.missingRoles = missingRoles;
+        this.cachedUsers = cachedUsers;
     }
 
     @Override
     public void close() {
         // The HTTP client belongs to the factory and outlives the session.
+    }
+
+    // OnUserCache
+
+    /**
+     * Remembers the user with the username and email it is cached under, which
+     * an eviction must name. Not called with cache policy NO_CACHE, where
+     * nothing is cached.
+     */
+    @Override
+    public void onCache(RealmModel realm, CachedUserModel user, UserModel delegate) {
+        if (!isOurs(user) || realm == null) {
+            return;
+        }
+        cachedUsers.cached(realm.getId(), model.getId(), StorageId.externalId(user.getId()), delegate.getUsername(),
+                delegate.getEmail(), client.config().maxStaleness());
     }
 
     // UserLookupProvider

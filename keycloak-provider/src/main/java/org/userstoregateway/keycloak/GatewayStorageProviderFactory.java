@@ -1,17 +1,26 @@
 package org.userstoregateway.keycloak;
 
+import java.text.MessageFormat;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
 import org.keycloak.component.ComponentModel;
 import org.keycloak.component.ComponentValidationException;
 import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.utils.PostMigrationEvent;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.provider.ProviderConfigurationBuilder;
+import org.keycloak.provider.ProviderEventListener;
+import org.keycloak.storage.CacheableStorageProviderModel;
+import org.keycloak.storage.UserStorageProvider;
 import org.keycloak.storage.UserStorageProviderFactory;
 
 /**
@@ -19,10 +28,19 @@ import org.keycloak.storage.UserStorageProviderFactory;
  *
  * <p>Declares the settings, validates them, and keeps one {@link GatewayClient}
  * (with its circuit breaker) per component and configuration, shared by all
- * sessions; {@link #create} only wires up a per-session provider. The factory
- * starts no threads of its own (the HTTP clients' threads are daemons), and
- * {@link #close} ends every client's waiting calls at once, so nothing here
- * holds up Keycloak's shutdown.
+ * sessions; {@link #create} only wires up a per-session provider.
+ *
+ * <p>It also keeps Keycloak's user cache honest. It owns the list of users this
+ * node has cached ({@link CachedUsers}), a sweeper that evicts those cached
+ * longer than {@code maxStalenessMs} ({@link StaleUserSweeper}), and one
+ * {@link ChangeFeedSubscriber} per component on this node. Subscribers start
+ * for every component once Keycloak has migrated its database, for a new or
+ * changed component in {@code onCreate}/{@code onUpdate}, and in {@link #create}
+ * for any this node missed (a look-up in a map); they stop on
+ * {@code onUpdate}/{@code preRemove}, by themselves when another node removed
+ * their component, and in {@link #close}. All threads are daemons and
+ * {@link #close} ends every waiting call at once, so nothing here holds up
+ * Keycloak's shutdown.
  */
 public final class GatewayStorageProviderFactory implements UserStorageProviderFactory<GatewayStorageProvider> {
 
@@ -84,6 +102,23 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
             .defaultValue(String.valueOf(GatewayConfig.DEFAULT_BREAKER_COOLDOWN_MS))
             .add()
             .property()
+            .name(GatewayConfig.MAX_STALENESS_MS)
+            .label("Maximum staleness (ms)")
+            .helpText("No user from the database stays in Keycloak's user cache longer than this: a change in the"
+                    + " database reaches logins and token refreshes within this time even when the change feed is"
+                    + " off or unreachable (with the feed it is usually under a second). "
+                    + GatewayConfig.MIN_MAX_STALENESS_MS + " or more.")
+            .type(ProviderConfigProperty.STRING_TYPE)
+            .defaultValue(String.valueOf(GatewayConfig.DEFAULT_MAX_STALENESS_MS))
+            .add()
+            .property()
+            .name(GatewayConfig.CHANGE_FEED)
+            .label("Follow the change feed")
+            .helpText("Follow the gateway's change feed (/v1/changes) and evict changed users at once.")
+            .type(ProviderConfigProperty.BOOLEAN_TYPE)
+            .defaultValue(String.valueOf(GatewayConfig.DEFAULT_CHANGE_FEED))
+            .add()
+            .property()
             .name(GatewayConfig.TRUSTED_CA_PEM)
             .label("Trusted CA certificates (PEM)")
             .helpText("For an https:// gateway URL: PEM text of the CA certificates the gateway's certificate must"
@@ -110,6 +145,14 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
 
     private final Map<String, GatewayClient> clients = new ConcurrentHashMap<>();
     private final MissingRoleWarnings missingRoles = new MissingRoleWarnings(MISSING_ROLE_WARNING_INTERVAL);
+    private final CachedUsers cachedUsers = new CachedUsers();
+    private final Map<String, ChangeFeedSubscriber> subscribers = new ConcurrentHashMap<>();
+
+    /** Null until {@link #postInit} (or a test's {@link #start}): until then nothing follows a feed. */
+    private volatile ChangeFeedSubscriber.Shared feeds;
+    private volatile ScheduledExecutorService sweeper;
+    private volatile KeycloakSessionFactory sessionFactory;
+    private volatile ProviderEventListener migrationListener;
 
     @Override
     public String getId() {
@@ -134,8 +177,55 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
     }
 
     @Override
+    public void postInit(KeycloakSessionFactory factory) {
+        postInit(factory, SessionJobs.of(factory));
+    }
+
+    void postInit(KeycloakSessionFactory factory, SessionJobs jobs) {
+        sessionFactory = factory;
+        start(new KeycloakUserCacheEvictor(jobs), ChangeFeedSubscriber.Timing.DEFAULT);
+        // Components live in the database, which is ready to read once Keycloak has migrated it.
+        migrationListener = event -> {
+            if (event instanceof PostMigrationEvent) {
+                followAll(jobs);
+            }
+        };
+        factory.register(migrationListener);
+    }
+
+    /** Starts the sweeper and lets components follow their change feeds, evicting through {@code evictor}. */
+    void start(UserCacheEvictor evictor, ChangeFeedSubscriber.Timing timing) {
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "userstore-gateway-cache-sweeper");
+            thread.setDaemon(true);
+            return thread;
+        });
+        scheduler.scheduleWithFixedDelay(new StaleUserSweeper(cachedUsers, evictor), 1, 1, TimeUnit.SECONDS);
+        sweeper = scheduler;
+        feeds = new ChangeFeedSubscriber.Shared(cachedUsers, evictor, missingRoles, timing,
+                duration -> Thread.sleep(duration.toMillis()),
+                gone -> subscribers.values().remove(gone));
+    }
+
+    private void followAll(SessionJobs jobs) {
+        try {
+            jobs.run(session -> session.realms()
+                    .getRealmsWithProviderTypeStream(UserStorageProvider.class)
+                    .flatMap(realm -> realm.getComponentsStream(realm.getId(), UserStorageProvider.class.getName()))
+                    .filter(component -> PROVIDER_ID.equals(component.getProviderId()))
+                    .forEach(this::follow));
+        } catch (RuntimeException e) {
+            // Keycloak's start must not fail for this; create() starts the subscribers on first use instead.
+            LOG.warnf(e, "userstore-gateway: could not list the components to follow their change feeds; each"
+                    + " starts when the component is first used");
+        }
+    }
+
+    @Override
     public GatewayStorageProvider create(KeycloakSession session, ComponentModel model) {
-        return new GatewayStorageProvider(session, model, clientFor(model), missingRoles);
+        GatewayClient client = clientFor(model);
+        follow(model, client);
+        return new GatewayStorageProvider(session, model, client, missingRoles, cachedUsers);
     }
 
     /** The shared client for this component, made anew when its configuration changed. */
@@ -151,20 +241,119 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
     }
 
     @Override
+    public void onCreate(KeycloakSession session, RealmModel realm, ComponentModel model) {
+        follow(model);
+    }
+
+    @Override
     public void onUpdate(KeycloakSession session, RealmModel realm, ComponentModel oldModel, ComponentModel newModel) {
         dropClient(oldModel.getId());
+        unfollow(oldModel.getId());
+        follow(newModel);
     }
 
     @Override
     public void preRemove(KeycloakSession session, RealmModel realm, ComponentModel model) {
         dropClient(model.getId());
+        unfollow(model.getId());
+        if (model.getId() != null) {
+            // Keycloak drops a removed component's users from its cache itself.
+            cachedUsers.takeAll(model.getId());
+        }
     }
 
-    /** Keycloak is stopping: every client ends its waiting calls at once and refuses new ones. */
+    /**
+     * Keycloak is stopping: subscribers and the sweeper end, and every client ends
+     * its waiting calls (a pending long-poll too) at once and refuses new ones.
+     */
     @Override
     public void close() {
+        KeycloakSessionFactory factory = sessionFactory;
+        ProviderEventListener listener = migrationListener;
+        if (factory != null && listener != null) {
+            factory.unregister(listener);
+        }
+        feeds = null;
+        subscribers.values().forEach(ChangeFeedSubscriber::stop);
+        subscribers.clear();
+        ScheduledExecutorService scheduler = sweeper;
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
         clients.values().forEach(GatewayClient::close);
         clients.clear();
+    }
+
+    /** The running subscriber of a component, for tests. */
+    ChangeFeedSubscriber subscriber(String componentId) {
+        return subscribers.get(componentId);
+    }
+
+    /** Follows the component's feed if it should, from wherever Keycloak tells us of a component. */
+    private void follow(ComponentModel model) {
+        if (feeds == null) {
+            return;
+        }
+        try {
+            follow(model, clientFor(model));
+        } catch (ComponentValidationException e) {
+            LOG.warnf("userstore-gateway '%s': the settings are invalid, so its change feed is not followed: %s",
+                    model.getName(), MessageFormat.format(e.getMessage(), e.getParameters()));
+        }
+    }
+
+    /**
+     * Makes sure a subscriber with this client runs if the component wants one and
+     * none runs if not. Called for every session, so the usual case is two map
+     * reads; a changed configuration comes with a new client and restarts it.
+     */
+    private void follow(ComponentModel model, GatewayClient client) {
+        ChangeFeedSubscriber.Shared shared = feeds;
+        String componentId = model.getId();
+        if (shared == null || componentId == null) {
+            return;
+        }
+        boolean wanted = wantsFeed(model, client.config());
+        ChangeFeedSubscriber current = subscribers.get(componentId);
+        if (wanted ? isFollowing(current, client) : current == null) {
+            return;
+        }
+        subscribers.compute(componentId, (id, existing) -> {
+            if (wanted && isFollowing(existing, client)) {
+                return existing;
+            }
+            if (existing != null) {
+                existing.stop();
+            }
+            return wanted ? ChangeFeedSubscriber.start(shared, model.getName(), model.getParentId(), id, client)
+                    : null;
+        });
+    }
+
+    private static boolean isFollowing(ChangeFeedSubscriber subscriber, GatewayClient client) {
+        return subscriber != null && subscriber.client() == client && subscriber.isRunning();
+    }
+
+    /**
+     * Disabled components and cache policy NO_CACHE put no user into the cache,
+     * so there is nothing to evict. The parent of a user storage component is
+     * its realm.
+     */
+    private static boolean wantsFeed(ComponentModel model, GatewayConfig config) {
+        return config.changeFeed()
+                && model.getParentId() != null
+                && !"false".equalsIgnoreCase(model.get(CacheableStorageProviderModel.ENABLED))
+                && !CacheableStorageProviderModel.CachePolicy.NO_CACHE.name()
+                        .equals(model.get(CacheableStorageProviderModel.CACHE_POLICY));
+    }
+
+    private void unfollow(String componentId) {
+        if (componentId != null) {
+            ChangeFeedSubscriber subscriber = subscribers.remove(componentId);
+            if (subscriber != null) {
+                subscriber.stop();
+            }
+        }
     }
 
     /**

@@ -61,6 +61,15 @@ public final class MissingRoleWarnings {
                         + " realm '%s' has no such role; the role is skipped", username, role, clientId, realm));
     }
 
+    /**
+     * Forgets which roles were reported, so the next missing role is reported at
+     * once: called when the database's role catalogue changed, as a role that
+     * went missing just now deserves a line now, not after the interval.
+     */
+    public void forgetAll() {
+        lastWarned.clear();
+    }
+
     private void warnOnce(Key key, Supplier<String> message) {
         long now = clockMillis.getAsLong();
         boolean[] due = {false};

@@ -10,15 +10,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
 import org.keycloak.common.util.MultivaluedHashMap;
+import org.keycloak.component.ComponentModel;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.KeycloakTransactionManager;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.RealmProvider;
 import org.keycloak.models.RoleContainerModel;
 import org.keycloak.models.RoleModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.models.cache.UserCache;
+import org.keycloak.provider.ProviderEventListener;
 import org.keycloak.storage.federated.UserFederatedStorageProvider;
 
 /**
@@ -86,6 +96,7 @@ final class Fakes {
         final Map<String, RoleModel> roles = new HashMap<>();
         final Map<String, ClientModel> clients = new HashMap<>();
         final Set<RoleModel> defaults = new LinkedHashSet<>();
+        final Map<String, ComponentModel> components = new ConcurrentHashMap<>();
         final RealmModel model;
 
         Realm(String name) {
@@ -96,6 +107,10 @@ final class Fakes {
             answers.put("getRole", args -> roles.get((String) args[0]));
             answers.put("getClientByClientId", args -> clients.get((String) args[0]));
             answers.put("getDefaultRole", args -> defaultRole[0]);
+            answers.put("getComponent", args -> components.get((String) args[0]));
+            answers.put("getComponentsStream", args -> components.values().stream()
+                    .filter(c -> args.length < 1 || Objects.equals(c.getParentId(), args[0]))
+                    .filter(c -> args.length < 2 || Objects.equals(c.getProviderType(), args[1])));
             model = proxy(RealmModel.class, "realm " + name, answers);
             defaultRole[0] = role("default-roles-" + name, model, defaults);
         }
@@ -200,5 +215,62 @@ final class Fakes {
     static KeycloakSession session(FederatedStorage storage) {
         return proxy(KeycloakSession.class, "session", Map.of("getProvider",
                 args -> args.length == 1 && args[0] == UserFederatedStorageProvider.class ? storage.provider : null));
+    }
+
+    /**
+     * Keycloak's session factory, as far as a background job sees it: each
+     * session finds the given realms and a user cache that records evictions as
+     * "realm id, user id, username, email" (or no user cache when it is off).
+     */
+    static final class Server {
+        final Map<String, Realm> realms = new ConcurrentHashMap<>();
+        final List<String> evictions = new CopyOnWriteArrayList<>();
+        final List<ProviderEventListener> listeners = new CopyOnWriteArrayList<>();
+        final AtomicInteger sessions = new AtomicInteger();
+        volatile boolean userCacheEnabled = true;
+        final KeycloakSessionFactory factory;
+        /** Runs each job in a new session, as KeycloakModelUtils would (minus the transaction). */
+        final SessionJobs jobs = task -> task.run(newSession());
+
+        Server() {
+            Map<String, Function<Object[], Object>> answers = new HashMap<>();
+            answers.put("create", args -> newSession());
+            answers.put("register", args -> listeners.add((ProviderEventListener) args[0]));
+            answers.put("unregister", args -> listeners.remove((ProviderEventListener) args[0]));
+            factory = proxy(KeycloakSessionFactory.class, "session factory", answers);
+        }
+
+        Realm addRealm(String name) {
+            Realm realm = new Realm(name);
+            realms.put(realm.model.getId(), realm);
+            return realm;
+        }
+
+        private KeycloakSession newSession() {
+            sessions.incrementAndGet();
+            Map<String, Function<Object[], Object>> realmAnswers = new HashMap<>();
+            realmAnswers.put("getRealm", args -> {
+                Realm realm = realms.get((String) args[0]);
+                return realm == null ? null : realm.model;
+            });
+            realmAnswers.put("getRealmsWithProviderTypeStream", args -> realms.values().stream().map(r -> r.model));
+            RealmProvider realmProvider = proxy(RealmProvider.class, "realm provider", realmAnswers);
+            UserCache cache = proxy(UserCache.class, "user cache", Map.of("evict", args -> {
+                if (args.length == 2) {
+                    RealmModel realm = (RealmModel) args[0];
+                    UserModel user = (UserModel) args[1];
+                    evictions.add(String.join(" ", realm.getId(), user.getId(), user.getUsername(),
+                            String.valueOf(user.getEmail())));
+                }
+                return null;
+            }));
+            KeycloakTransactionManager transactions = proxy(KeycloakTransactionManager.class, "transactions", Map.of());
+            Map<String, Function<Object[], Object>> answers = new HashMap<>();
+            answers.put("realms", args -> realmProvider);
+            answers.put("getTransactionManager", args -> transactions);
+            answers.put("getProvider", args -> args.length == 1 && args[0] == UserCache.class && userCacheEnabled
+                    ? cache : null);
+            return proxy(KeycloakSession.class, "background session", answers);
+        }
     }
 }

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.keycloak.component.ComponentModel;
 
 class GatewayClientTest {
@@ -362,6 +363,87 @@ class GatewayClientTest {
         assertEquals(100, client.largestPageSeen());
         client.searchUsers("*", 240, 100);
         assertEquals(100, client.largestPageSeen());
+    }
+
+    // The change feed
+
+    @Test
+    void changes_withoutCursor_asksForTheHeadWithoutWaiting() {
+        gateway.on("GET", "/v1/changes", StubGateway.json(
+                "{\"cursor\":\"17\",\"changes\":[],\"rolesChanged\":false,\"resync\":false}"));
+
+        GatewayClient.Changes head = client.changes(null, 20).orElseThrow();
+
+        assertEquals(new GatewayClient.Changes("17", List.of(), false, false), head);
+        assertNull(gateway.lastRequest().rawQuery());
+        assertEquals("Bearer " + StubGateway.TOKEN, gateway.lastRequest().authorization());
+    }
+
+    @Test
+    void changes_withCursor_sendsItBackEncodedWithTheWait() {
+        gateway.on("GET", "/v1/changes", StubGateway.changes("18", true, false, "1", "2", "1"));
+
+        GatewayClient.Changes changes = client.changes("17", 20).orElseThrow();
+
+        assertEquals("after=17&wait=20", gateway.lastRequest().rawQuery());
+        assertEquals(new GatewayClient.Changes("18", List.of("1", "2"), true, false), changes);
+        client.changes("a b&c", 5);
+        assertEquals("after=a%20b%26c&wait=5", gateway.lastRequest().rawQuery());
+    }
+
+    @Test
+    void changes_fieldsMissingOrNull_meanNothingChanged() {
+        gateway.on("GET", "/v1/changes", StubGateway.json("{\"cursor\":\"3\",\"changes\":null}"));
+
+        assertEquals(new GatewayClient.Changes("3", List.of(), false, false), client.changes("2", 1).orElseThrow());
+    }
+
+    @Test
+    void changes_gatewayWithoutFeed_isEmpty() {
+        gateway.on("GET", "/v1/changes", StubGateway.problem(404, "Not Found", "no change log is configured"));
+
+        assertEquals(Optional.empty(), client.changes(null, 0));
+        assertEquals(Optional.empty(), client.changes("5", 20));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"changes\":[]}", "{\"cursor\":\" \"}", "[]", "not json"})
+    void changes_answerWithoutCursor_throws(String body) {
+        gateway.on("GET", "/v1/changes", StubGateway.json(body));
+
+        assertThrows(GatewayException.class, () -> client.changes(null, 0));
+    }
+
+    @Test
+    void changes_longPoll_mayTakeLongerThanTheRequestTimeout() {
+        gateway.on("GET", "/v1/changes", StubGateway.changes("9", "1").after(900));
+
+        assertEquals("9", client.changes("8", 1).orElseThrow().cursor());
+    }
+
+    @Test
+    void changes_longPollHanging_endsAtWaitPlusRequestTimeout() {
+        gateway.on("GET", "/v1/changes", StubGateway.changes("9").after(30_000));
+
+        GatewayException e = assertThrows(GatewayException.class, () -> client.changes("8", 1));
+
+        assertEquals("the gateway did not answer GET /v1/changes?after=8&wait=1 within 1500 ms", e.getMessage());
+    }
+
+    @Test
+    void changes_failing_neverOpensTheCircuitForLookups() {
+        ComponentModel model = gateway.component();
+        model.getConfig().putSingle(GatewayConfig.BREAKER_FAILURE_THRESHOLD, "1");
+        gateway.on("GET", "/v1/changes", StubGateway.problem(503, "Service Unavailable", "down"));
+        gateway.on("GET", "/v1/users/1", StubGateway.json(TestUsers.MAX));
+        try (GatewayClient guarded = new GatewayClient(GatewayConfig.from(model))) {
+            for (int i = 0; i < 3; i++) {
+                assertThrows(GatewayException.class, () -> guarded.changes("1", 1));
+            }
+
+            assertEquals(CircuitBreaker.State.CLOSED, guarded.breakerState());
+            assertEquals("1", guarded.userById("1").orElseThrow().id());
+        }
     }
 
     private static void assertNoSecret(Throwable e, String password) {

@@ -160,6 +160,51 @@ class GatewayConfigTest {
     }
 
     @Test
+    void from_stalenessAndFeedLeftOut_useDefaults() {
+        GatewayConfig config = GatewayConfig.from(model("http://gw", "tok", null, null));
+
+        assertEquals(Duration.ofMillis(60000), config.maxStaleness());
+        assertTrue(config.changeFeed());
+    }
+
+    @Test
+    void from_stalenessAndFeed_areParsed() {
+        ComponentModel model = model("http://gw", "tok", null, null);
+        model.getConfig().putSingle(GatewayConfig.MAX_STALENESS_MS, " 1000 ");
+        model.getConfig().putSingle(GatewayConfig.CHANGE_FEED, "FALSE ");
+
+        GatewayConfig config = GatewayConfig.from(model);
+
+        assertEquals(Duration.ofSeconds(1), config.maxStaleness());
+        assertFalse(config.changeFeed());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"999", "0", "-1", "60s", "{0}'"})
+    void from_maxStalenessBelowOneSecondOrNotANumber_isRejected(String value) {
+        ComponentModel model = model("http://gw", "tok", null, null);
+        model.getConfig().putSingle(GatewayConfig.MAX_STALENESS_MS, value);
+
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model));
+
+        assertEquals("The setting maxStalenessMs must be a whole number of milliseconds, 1000 or more; got: " + value,
+                shown(e));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"yes", "1", "on"})
+    void from_changeFeedNotTrueOrFalse_isRejected(String value) {
+        ComponentModel model = model("http://gw", "tok", null, null);
+        model.getConfig().putSingle(GatewayConfig.CHANGE_FEED, value);
+
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model));
+
+        assertEquals("The setting changeFeed must be true or false; got: " + value, shown(e));
+    }
+
+    @Test
     void from_blankPemSettings_countAsUnset() {
         ComponentModel model = model("http://gw", "tok", null, null);
         model.getConfig().putSingle(GatewayConfig.TRUSTED_CA_PEM, " \n ");
@@ -181,6 +226,7 @@ class GatewayConfigTest {
 
         assertFalse(text.contains("super-secret-token"), text);
         assertTrue(text.contains("http://gw:8080") && text.contains("apiToken=(set)"), text);
+        assertTrue(text.contains("maxStalenessMs=60000, changeFeed=true"), text);
     }
 
     @Test

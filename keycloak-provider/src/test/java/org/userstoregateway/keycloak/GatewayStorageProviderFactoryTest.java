@@ -3,10 +3,12 @@ package org.userstoregateway.keycloak;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -15,18 +17,38 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.keycloak.component.ComponentModel;
 import org.keycloak.component.ComponentValidationException;
+import org.keycloak.models.utils.PostMigrationEvent;
 import org.keycloak.provider.ProviderConfigProperty;
+import org.keycloak.storage.UserStorageProvider;
 import org.keycloak.storage.UserStorageProviderFactory;
 
 class GatewayStorageProviderFactoryTest {
 
+    private static final ChangeFeedSubscriber.Timing TIMING = new ChangeFeedSubscriber.Timing(20,
+            Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(30));
+
     private final GatewayStorageProviderFactory factory = new GatewayStorageProviderFactory();
+    private final StubGateway gateway = new StubGateway();
+    private final StubGateway.Feed feed = new StubGateway.Feed();
+    private final RecordingEvictor evictor = new RecordingEvictor();
 
     @AfterEach
     void close() {
         factory.close();
+        gateway.close();
+    }
+
+    /** A component of realm "test" configured for the stub gateway, whose feed is {@link #feed}. */
+    private ComponentModel followed() {
+        gateway.on("GET", "/v1/changes", feed);
+        ComponentModel model = gateway.component();
+        model.setParentId("realm-test");
+        model.setProviderType(UserStorageProvider.class.getName());
+        return model;
     }
 
     private static ComponentModel component(String id, String url, String token) {
@@ -53,8 +75,8 @@ class GatewayStorageProviderFactoryTest {
                 .collect(Collectors.toMap(ProviderConfigProperty::getName, Function.identity()));
 
         assertEquals(List.of("gatewayUrl", "apiToken", "connectTimeoutMs", "requestTimeoutMs",
-                        "breakerFailureThreshold", "breakerCooldownMs", "trustedCaPem", "clientCertificatePem",
-                        "clientKeyPem"),
+                        "breakerFailureThreshold", "breakerCooldownMs", "maxStalenessMs", "changeFeed", "trustedCaPem",
+                        "clientCertificatePem", "clientKeyPem"),
                 factory.getConfigProperties().stream().map(ProviderConfigProperty::getName).toList());
         assertTrue(byName.get("gatewayUrl").isRequired());
         assertEquals(ProviderConfigProperty.PASSWORD, byName.get("apiToken").getType());
@@ -63,6 +85,11 @@ class GatewayStorageProviderFactoryTest {
         assertEquals("5000", byName.get("requestTimeoutMs").getDefaultValue());
         assertEquals("5", byName.get("breakerFailureThreshold").getDefaultValue());
         assertEquals("10000", byName.get("breakerCooldownMs").getDefaultValue());
+        assertEquals("60000", byName.get("maxStalenessMs").getDefaultValue());
+        assertTrue(byName.get("maxStalenessMs").getHelpText().startsWith("No user from the database stays in"
+                + " Keycloak's user cache longer than this"), byName.get("maxStalenessMs").getHelpText());
+        assertEquals(ProviderConfigProperty.BOOLEAN_TYPE, byName.get("changeFeed").getType());
+        assertEquals("true", byName.get("changeFeed").getDefaultValue());
         for (String pem : List.of("trustedCaPem", "clientCertificatePem", "clientKeyPem")) {
             assertEquals(ProviderConfigProperty.TEXT_TYPE, byName.get(pem).getType(), pem);
             assertFalse(byName.get(pem).isRequired(), pem);
@@ -147,5 +174,119 @@ class GatewayStorageProviderFactoryTest {
 
         assertTrue(factory.create(null, model) instanceof GatewayStorageProvider);
         assertEquals("userstore-gateway", factory.getId());
+    }
+
+    // Change-feed subscribers
+
+    @Test
+    void create_beforeKeycloakIsUp_followsNoFeed() {
+        ComponentModel model = followed();
+
+        factory.create(null, model);
+
+        assertNull(factory.subscriber(model.getId()));
+        assertTrue(gateway.requests().isEmpty());
+    }
+
+    @Test
+    void create_afterStart_followsTheFeedOncePerComponent() throws Exception {
+        ComponentModel model = followed();
+        feed.then(StubGateway.changes("5"));
+        factory.start(evictor, TIMING);
+
+        factory.create(null, model);
+        ChangeFeedSubscriber subscriber = factory.subscriber(model.getId());
+        factory.create(null, model);
+
+        assertNull(feed.nextAfter());
+        assertEquals("5", feed.nextAfter());
+        assertSame(subscriber, factory.subscriber(model.getId()));
+        assertTrue(subscriber.isRunning());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"changeFeed,false", "cachePolicy,NO_CACHE", "enabled,false"})
+    void create_nothingToKeepFresh_followsNoFeed(String key, String value) {
+        ComponentModel model = followed();
+        model.getConfig().putSingle(key, value);
+        factory.start(evictor, TIMING);
+
+        factory.create(null, model);
+
+        assertNull(factory.subscriber(model.getId()));
+        assertTrue(gateway.requests().isEmpty());
+    }
+
+    @Test
+    void create_settingsChangedOnAnotherNode_restartsWithTheNewClient() throws Exception {
+        ComponentModel model = followed();
+        feed.then(StubGateway.changes("5"));
+        factory.start(evictor, TIMING);
+        factory.create(null, model);
+        ChangeFeedSubscriber before = factory.subscriber(model.getId());
+        ComponentModel changed = followed();
+        changed.getConfig().putSingle(GatewayConfig.MAX_STALENESS_MS, "5000");
+
+        factory.create(null, changed);
+        ChangeFeedSubscriber after = factory.subscriber(model.getId());
+
+        assertTrue(before.awaitTermination(Duration.ofSeconds(5)), "the old subscriber ended");
+        assertNotSame(before, after);
+        assertEquals(Duration.ofSeconds(5), after.client().config().maxStaleness());
+    }
+
+    @Test
+    void onUpdate_restartsTheSubscriberAndPreRemoveStopsIt() throws Exception {
+        ComponentModel model = followed();
+        factory.start(evictor, TIMING);
+        factory.onCreate(null, null, model);
+        ChangeFeedSubscriber created = factory.subscriber(model.getId());
+
+        factory.onUpdate(null, null, model, model);
+        ChangeFeedSubscriber updated = factory.subscriber(model.getId());
+        factory.preRemove(null, null, model);
+
+        assertTrue(created.awaitTermination(Duration.ofSeconds(5)));
+        assertNotSame(created, updated);
+        assertTrue(updated.awaitTermination(Duration.ofSeconds(5)));
+        assertNull(factory.subscriber(model.getId()));
+    }
+
+    @Test
+    void close_endsAPendingLongPollPromptly() throws Exception {
+        ComponentModel model = followed();
+        feed.then(StubGateway.changes("5"));
+        factory.start(evictor, TIMING);
+        factory.create(null, model);
+        ChangeFeedSubscriber subscriber = factory.subscriber(model.getId());
+        feed.nextRequest();
+        assertEquals("5", feed.nextAfter(), "the long-poll is pending");
+
+        factory.close();
+
+        assertTrue(subscriber.awaitTermination(Duration.ofSeconds(5)), "ended within the bound");
+    }
+
+    @Test
+    void postMigration_componentsOfThisProvider_startTheirSubscribers() throws Exception {
+        Fakes.Server server = new Fakes.Server();
+        Fakes.Realm realm = server.addRealm("test");
+        ComponentModel ours = followed();
+        ComponentModel other = followed();
+        other.setId("component-ldap");
+        other.setProviderId("ldap");
+        realm.components.put(ours.getId(), ours);
+        realm.components.put(other.getId(), other);
+        feed.then(StubGateway.changes("5"));
+        factory.postInit(server.factory, server.jobs);
+
+        server.listeners.forEach(listener -> listener.onEvent(new PostMigrationEvent(server.factory)));
+
+        assertNull(feed.nextAfter());
+        assertEquals("5", feed.nextAfter());
+        assertTrue(factory.subscriber(ours.getId()).isRunning());
+        assertNull(factory.subscriber(other.getId()));
+        factory.close();
+        assertTrue(server.listeners.isEmpty(), "the listener is gone after close");
     }
 }

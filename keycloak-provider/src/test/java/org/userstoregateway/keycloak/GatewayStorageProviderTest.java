@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
@@ -27,6 +28,7 @@ import org.keycloak.component.ComponentModel;
 import org.keycloak.credential.CredentialInput;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
+import org.keycloak.models.cache.CachedUserModel;
 import org.keycloak.models.credential.OTPCredentialModel;
 import org.keycloak.models.credential.PasswordCredentialModel;
 import org.keycloak.storage.ReadOnlyException;
@@ -38,6 +40,8 @@ class GatewayStorageProviderTest {
     private final Fakes.FederatedStorage storage = new Fakes.FederatedStorage();
     private final Fakes.Realm realm = new Fakes.Realm("test");
     private final RealmModel realmModel = realm.model;
+    private final AtomicLong now = new AtomicLong(1_000_000);
+    private final CachedUsers cachedUsers = new CachedUsers(now::get);
     private ComponentModel component = gateway.component();
     private GatewayClient client = gateway.client();
     private GatewayStorageProvider provider = providerFor(component, client);
@@ -50,7 +54,7 @@ class GatewayStorageProviderTest {
 
     private GatewayStorageProvider providerFor(ComponentModel model, GatewayClient gatewayClient) {
         return new GatewayStorageProvider(Fakes.session(storage), model, gatewayClient,
-                new MissingRoleWarnings(Duration.ofMinutes(10)));
+                new MissingRoleWarnings(Duration.ofMinutes(10)), cachedUsers);
     }
 
     private static CredentialInput input(String type, String value) {
@@ -277,6 +281,31 @@ class GatewayStorageProviderTest {
         assertTrue(millis < 1_000, "returned " + millis + " ms after the interrupt");
         assertNull(found.get());
         assertTrue(flagAfterwards.get(), "the interrupt flag is set again");
+    }
+
+    // OnUserCache
+
+    private static CachedUserModel cachedUser(String id) {
+        return Fakes.proxy(CachedUserModel.class, "cached user " + id, Map.of("getId", args -> id));
+    }
+
+    @Test
+    void onCache_userOfThisComponent_isTrackedWithTheUsernameAndEmailItIsCachedUnder() {
+        gateway.on("GET", "/v1/users/1", StubGateway.json(TestUsers.MAX));
+        UserModel loaded = provider.getUserById(realmModel, "f:component-1:1");
+
+        provider.onCache(realmModel, cachedUser("f:component-1:1"), loaded);
+
+        CachedUsers.Entry entry = cachedUsers.takeAll("component-1").get(0);
+        assertEquals(new CachedUsers.Entry("realm-test", "component-1", "1", "mmustermann",
+                "m.mustermann@example.test", 1_000_000, GatewayConfig.DEFAULT_MAX_STALENESS_MS), entry);
+    }
+
+    @Test
+    void onCache_userOfAnotherComponent_isNotTracked() {
+        provider.onCache(realmModel, cachedUser("f:component-2:1"), adapterFor("1", "mmustermann"));
+
+        assertEquals(0, cachedUsers.size());
     }
 
     // Credentials

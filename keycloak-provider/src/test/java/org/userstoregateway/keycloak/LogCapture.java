@@ -36,7 +36,7 @@ final class LogCapture extends Handler implements AutoCloseable {
                 .toList();
     }
 
-    /** Every captured line as "LEVEL message", with java.util.logging level names (WARNING, INFO, FINE). */
+    /** Every captured line as "LEVEL message", with JBoss Logging's level names (WARN, INFO; DEBUG is not captured). */
     List<String> lines() {
         return records.stream().map(record -> record.getLevel().getName() + " " + text(record)).toList();
     }

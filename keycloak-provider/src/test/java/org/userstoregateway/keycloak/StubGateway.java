@@ -9,10 +9,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -62,6 +65,49 @@ final class StubGateway implements AutoCloseable {
         Reply handle(Request request);
     }
 
+    /**
+     * The {@code /v1/changes} route, answering from a script: each request gets
+     * the next reply the test offers, and waits for it if none is there yet (a
+     * long-poll held open) until the stub closes. Tests wait for the next
+     * request to know the subscriber has dealt with the previous answer.
+     */
+    static final class Feed implements Handler {
+
+        private final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
+        private final BlockingQueue<Request> received = new LinkedBlockingQueue<>();
+
+        Feed then(Reply reply) {
+            replies.add(reply);
+            return this;
+        }
+
+        /** The next request the subscriber sent, waiting a few seconds at most for it. */
+        Request nextRequest() throws InterruptedException {
+            Request request = received.poll(5, TimeUnit.SECONDS);
+            if (request == null) {
+                throw new AssertionError("no request to /v1/changes within 5 s");
+            }
+            return request;
+        }
+
+        /** The {@code after} parameter of the next request, or null for a request of the head. */
+        String nextAfter() throws InterruptedException {
+            return query(nextRequest().rawQuery()).get("after");
+        }
+
+        @Override
+        public Reply handle(Request request) {
+            received.add(request);
+            try {
+                Reply reply = replies.poll(60, TimeUnit.SECONDS);
+                return reply != null ? reply : problem(503, "Service Unavailable", "the test offered no answer");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return problem(503, "Service Unavailable", "stub stopping");
+            }
+        }
+    }
+
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final Map<String, Handler> routes = new ConcurrentHashMap<>();
@@ -108,6 +154,20 @@ final class StubGateway implements AutoCloseable {
         String body = "{\"type\":\"about:blank\",\"title\":\"" + title + "\",\"status\":" + status
                 + ",\"detail\":\"" + detail + "\"}";
         return new Reply(status, "application/problem+json", body, 0);
+    }
+
+    /** A change-feed answer listing {@code ids} as changed. */
+    static Reply changes(String cursor, String... ids) {
+        return changes(cursor, false, false, ids);
+    }
+
+    static Reply changes(String cursor, boolean rolesChanged, boolean resync, String... ids) {
+        StringBuilder list = new StringBuilder();
+        for (String id : ids) {
+            list.append(list.length() == 0 ? "" : ",").append('"').append(id).append('"');
+        }
+        return json("{\"cursor\":\"" + cursor + "\",\"changes\":[" + list + "],\"rolesChanged\":" + rolesChanged
+                + ",\"resync\":" + resync + "}");
     }
 
     static Reply notFound() {
