@@ -12,6 +12,9 @@ use support::gateway::{fixture_db, settings, spawn_app_with, TestApp, TOKEN};
 use support::keycloak::{claims, keycloak, Keycloak, Realm};
 use support::{TestDb, Vendor};
 
+#[path = "keycloak_e2e/authority.rs"]
+mod authority;
+
 /// User queries that also read the fixture's `enabled` column.
 fn with_enabled_column() -> Vec<(&'static str, String)> {
     let columns = "id, username, email, firstname, lastname, email_verified, createdtimestamp, password_hash, enabled";

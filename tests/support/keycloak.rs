@@ -312,7 +312,8 @@ impl Keycloak {
             .admin(
                 Method::POST,
                 &format!("/{name}/clients"),
-                Some(json!({"clientId": "testclient", "publicClient": true, "directAccessGrantsEnabled": true})),
+                Some(json!({"clientId": "testclient", "publicClient": true, "directAccessGrantsEnabled": true,
+                            "redirectUris": [BROWSER_REDIRECT]})),
             )
             .await;
         assert_eq!(client.status, 201, "create client");
@@ -392,10 +393,121 @@ impl Keycloak {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// A refresh of an earlier login's session: status and body.
+    pub async fn refresh(&self, realm: &Realm, token: &Value) -> (u16, Value) {
+        let refresh_token = token["refresh_token"].as_str().expect("refresh_token");
+        let response = self
+            .client
+            .post(self.token_endpoint(realm))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", "testclient"),
+                ("refresh_token", refresh_token),
+            ])
+            .send()
+            .await
+            .expect("token endpoint answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A login through Keycloak's browser login form, as a person does it:
+    /// the authorization endpoint's login page, the form posted with its
+    /// cookies, the redirect's code exchanged for tokens. `None` when the
+    /// form did not let the user in (it shows the page again).
+    pub async fn browser_login(
+        &self,
+        realm: &Realm,
+        username: &str,
+        password: &str,
+    ) -> Option<Value> {
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("browser client");
+        let page = browser
+            .get(format!(
+                "{}/realms/{}/protocol/openid-connect/auth",
+                self.base, realm.name
+            ))
+            .query(&[
+                ("client_id", "testclient"),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("redirect_uri", BROWSER_REDIRECT),
+            ])
+            .send()
+            .await
+            .expect("login page");
+        let cookies = cookie_header(page.headers());
+        let html = page.text().await.expect("login page HTML");
+        let action = form_action(&html).unwrap_or_else(|| panic!("no login form in: {html}"));
+        let posted = browser
+            .post(action)
+            .header("Cookie", cookies)
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("credentialId", ""),
+            ])
+            .send()
+            .await
+            .expect("login form answers");
+        let location = posted.headers().get("location")?.to_str().ok()?.to_owned();
+        let code = location
+            .split(['?', '&'])
+            .find_map(|part| part.strip_prefix("code="))?
+            .to_owned();
+        let response = self
+            .client
+            .post(self.token_endpoint(realm))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", "testclient"),
+                ("code", code.as_str()),
+                ("redirect_uri", BROWSER_REDIRECT),
+            ])
+            .send()
+            .await
+            .expect("token endpoint answers");
+        assert_eq!(response.status(), 200, "code exchange");
+        Some(response.json().await.expect("token JSON"))
+    }
+
+    fn token_endpoint(&self, realm: &Realm) -> String {
+        format!(
+            "{}/realms/{}/protocol/openid-connect/token",
+            self.base, realm.name
+        )
+    }
+
     /// Keycloak's log so far.
     pub fn log_text(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
+}
+
+/// Where the test client's browser logins return to; nothing listens there,
+/// the test reads the code from the redirect itself.
+pub const BROWSER_REDIRECT: &str = "http://127.0.0.1/e2e-callback";
+
+/// The `Cookie` header a browser would send back for these `Set-Cookie`s.
+fn cookie_header(headers: &reqwest::header::HeaderMap) -> String {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The login form's action URL, HTML entities undone.
+fn form_action(html: &str) -> Option<String> {
+    let form = &html[html.find("id=\"kc-form-login\"")?..];
+    let start = form.find("action=\"")? + "action=\"".len();
+    let end = start + form[start..].find('"')?;
+    Some(form[start..end].replace("&amp;", "&"))
 }
 
 /// The claims of a JWT (not verified: the test talks to the issuer directly).
