@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde_yaml_ng::Value;
-use support::gateway::{fixture_db, settings, spawn_app_with};
+use support::gateway::{feed_settings, fixture_db_with_change_log, spawn_app_with};
 use support::Vendor;
 use userstore_gateway::settings::{Secret, Settings};
 use userstore_gateway::store::QueryName;
@@ -140,6 +140,11 @@ fn example_configuration_loads_and_lists_every_section() {
         "max_bcrypt_cost",
         "max_password_bytes",
         "max_concurrent",
+        "enabled",
+        "poll_interval_ms",
+        "max_wait_seconds",
+        "batch_limit",
+        "notify_channel",
     ] {
         assert!(text.contains(&format!("{key} =")), "example lacks {key}");
         assert!(
@@ -178,19 +183,28 @@ fn account_script_grants_nothing_but_select() {
 
 #[tokio::test]
 async fn the_select_only_account_serves_the_gateway() {
-    let db = fixture_db(Vendor::Postgres).await;
+    let db = fixture_db_with_change_log(Vendor::Postgres).await;
     db.run_script(&read("docs/docker/03-gateway-account.sql"))
         .await;
     let url = account_url(db.url(), "userstore_gateway", "gateway-password");
-    let mut config = settings(&db, &[]);
+    let mut config = feed_settings(&db, &[]);
     config.database.url = Secret::new(url);
 
     let app = spawn_app_with(config).await;
     let (status, user) = app.get("/v1/users/by-username/mmustermann").await;
+    let (feed_status, head) = app.get("/v1/changes").await;
+    let (_, waited) = app
+        .get(&format!(
+            "/v1/changes?after={}&wait=1",
+            head["cursor"].as_str().unwrap_or("0")
+        ))
+        .await;
 
     assert_eq!(status, 200);
     assert_eq!(user["realmRoles"], serde_json::json!(["testrole", "user"]));
     assert!(app.verify("u1", "B1Systems!").await);
+    assert_eq!(feed_status, 200, "the account reads the change log: {head}");
+    assert!(waited["cursor"].is_string(), "and long-polls it: {waited}");
 }
 
 /// `postgres://user:pw@host:port/db` with another user and password.
