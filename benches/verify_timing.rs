@@ -24,8 +24,6 @@ use tokio::task::JoinHandle;
 use userstore_gateway::dialect::{Access, Pool};
 use userstore_gateway::settings::Settings;
 
-const SCHEMA_SQL: &str = include_str!("../migrations/sqlite/0001_reference_schema.sql");
-const SEED_SQL: &str = include_str!("../migrations/seed/demo.sql");
 const TOKEN: &str = "bench-token";
 /// User 1's password in the demo seed.
 const RIGHT_PASSWORD: &str = "B1Systems!";
@@ -149,8 +147,12 @@ impl Gateway {
             .context("loading the benchmark configuration")?;
 
         let seeding = Pool::open(&settings.database, Access::Writable)?;
-        seeding.execute_raw(SCHEMA_SQL).await?;
-        seeding.execute_raw(SEED_SQL).await?;
+        seeding
+            .execute_raw(userstore_gateway::demo::SCHEMA_SQL)
+            .await?;
+        seeding
+            .execute_raw(userstore_gateway::demo::SEED_SQL)
+            .await?;
         seeding.close().await;
 
         let app = userstore_gateway::app::build(&settings)?;

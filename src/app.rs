@@ -27,6 +27,8 @@ pub enum BuildError {
     Store(#[from] StoreError),
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("the database session is not read-only; refusing to serve (run `check` for details)")]
+    Writable,
 }
 
 /// A built, not yet running gateway.
@@ -37,7 +39,8 @@ pub struct App {
     tls: Option<Arc<rustls::ServerConfig>>,
 }
 
-/// How long shutdown waits for in-flight requests before closing connections.
+/// How long shutdown waits for in-flight requests before closing their
+/// connections, over HTTP and HTTPS alike.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds the gateway from settings. The pool connects lazily, so this
@@ -92,6 +95,11 @@ impl App {
         &self.store
     }
 
+    /// Refuses to serve from a writable session; see [`refuse_writable`].
+    pub async fn refuse_writable_session(&self) -> Result<(), BuildError> {
+        refuse_writable(self.store.pool()).await
+    }
+
     /// True when the app serves HTTPS.
     pub fn is_tls(&self) -> bool {
         self.tls.is_some()
@@ -105,27 +113,44 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let feed = self.feed.clone();
-        if let Some(feed) = &feed {
+        if let Some(feed) = &self.feed {
             tokio::spawn(Arc::clone(feed).watch());
         }
-        let shutdown = async move {
+        // One stop signal for the transport, the feed and the drain bound.
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let feed = self.feed.clone();
+        tokio::spawn(async move {
             shutdown.await;
             if let Some(feed) = feed {
                 feed.stop();
             }
+            stopping.send_replace(true);
+        });
+        let signal = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
         };
         match self.tls {
             None => {
-                axum::serve(listener, self.router)
-                    .with_graceful_shutdown(shutdown)
-                    .await?;
+                let server = axum::serve(listener, self.router)
+                    .with_graceful_shutdown(signal(stopped.clone()));
+                let drain_bound = async {
+                    signal(stopped.clone()).await;
+                    tokio::time::sleep(DRAIN_TIMEOUT).await;
+                };
+                tokio::select! {
+                    served = server => served?,
+                    () = drain_bound => tracing::warn!(
+                        timeout_s = DRAIN_TIMEOUT.as_secs(),
+                        "in-flight requests did not finish in time; closing their connections"
+                    ),
+                }
             }
             Some(config) => {
                 let handle = axum_server::Handle::<SocketAddr>::new();
                 let stopper = handle.clone();
+                let stop = signal(stopped.clone());
                 tokio::spawn(async move {
-                    shutdown.await;
+                    stop.await;
                     stopper.graceful_shutdown(Some(DRAIN_TIMEOUT));
                 });
                 let config = axum_server::tls_rustls::RustlsConfig::from_config(config);
@@ -137,6 +162,26 @@ impl App {
         }
         self.store.pool().close().await;
         Ok(())
+    }
+}
+
+/// Refuses to serve from a session the database reports as writable; a
+/// database that is down now is tolerated (`/readyz` reports it until it is
+/// back), with a warning.
+pub async fn refuse_writable(pool: &Pool) -> Result<(), BuildError> {
+    match pool.session_read_only().await {
+        Ok(true) => {
+            tracing::info!(
+                dialect = pool.dialect().name(),
+                "database session is read-only"
+            );
+            Ok(())
+        }
+        Ok(false) => Err(BuildError::Writable),
+        Err(err) => {
+            tracing::warn!(error = %err, "database not reachable at startup; /readyz reports 503 until it is");
+            Ok(())
+        }
     }
 }
 
@@ -163,4 +208,41 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown requested; draining in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{DatabaseSettings, Secret};
+
+    fn sqlite(url: String) -> DatabaseSettings {
+        DatabaseSettings {
+            url: Secret::new(url),
+            max_connections: 1,
+            acquire_timeout_ms: 1_000,
+            statement_timeout_ms: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_writable_session_is_refused_and_a_read_only_one_served() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = sqlite(format!("sqlite://{}", dir.path().join("t.db").display()));
+        let writable = Pool::open(&settings, Access::Writable).expect("pool");
+        writable.ping().await.expect("creates the file");
+
+        let refused = refuse_writable(&writable).await;
+        let served = refuse_writable(&Pool::open(&settings, Access::ReadOnly).expect("pool")).await;
+
+        assert!(matches!(refused, Err(BuildError::Writable)), "{refused:?}");
+        assert!(served.is_ok(), "{served:?}");
+    }
+
+    #[tokio::test]
+    async fn a_database_that_is_down_does_not_stop_the_start() {
+        let settings = sqlite("sqlite:///nonexistent-dir-for-userstore-test/x.db".into());
+        let pool = Pool::open(&settings, Access::ReadOnly).expect("pool");
+
+        assert!(refuse_writable(&pool).await.is_ok());
+    }
 }

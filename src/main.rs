@@ -86,21 +86,7 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
 async fn serve(config: PathBuf) -> anyhow::Result<()> {
     let settings = Settings::load(&config)?;
     let app = app::build(&settings)?;
-    let pool = app.store().pool();
-    // Refuse to serve from a writable session; tolerate a database that is
-    // down now (readiness reports it until it is back).
-    match pool.session_read_only().await {
-        Ok(true) => tracing::info!(
-            dialect = pool.dialect().name(),
-            "database session is read-only"
-        ),
-        Ok(false) => anyhow::bail!(
-            "the database session is not read-only; refusing to serve (run `check` for details)"
-        ),
-        Err(err) => {
-            tracing::warn!(error = %err, "database not reachable at startup; /readyz reports 503 until it is")
-        }
-    }
+    app.refuse_writable_session().await?;
     let listener = tokio::net::TcpListener::bind(settings.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.server.listen))?;

@@ -98,7 +98,8 @@ impl Verifier {
     }
 
     async fn decide(&self, credentials: Option<Credentials>, password: String) -> Outcome {
-        if password.len() > self.limits.max_password_bytes {
+        // Before anything else, so that every user is refused alike and unhashed.
+        if self.limits.password_too_long(&password) {
             return Outcome::OverLimit;
         }
         let (hash, miss) = match credentials {

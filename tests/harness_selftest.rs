@@ -1,24 +1,20 @@
 //! Tests of the test-database harness itself (tests/support).
 
+#[macro_use]
 mod support;
 
 use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
 use support::{TestDb, Vendor};
 
-const DEMO: &str = include_str!("../migrations/seed/demo.sql");
+on_every_vendor!(
+    starts_and_applies_migrations,
+    checksum_tracks_writes_only,
+    checksum_of_empty_database,
+    test_dbs_are_isolated,
+    dropping_removes_the_database,
+);
 
-/// One `#[tokio::test]` per vendor for an `async fn scenario(Vendor)`, so
-/// the vendors run in parallel and fail independently.
-macro_rules! per_vendor {
-    ($(#[$attr:meta])* $scenario:ident) => {
-        mod $scenario {
-            use super::Vendor;
-            $(#[$attr])* #[tokio::test] async fn sqlite() { super::$scenario(Vendor::Sqlite).await }
-            $(#[$attr])* #[tokio::test] async fn postgres() { super::$scenario(Vendor::Postgres).await }
-            $(#[$attr])* #[tokio::test] async fn mariadb() { super::$scenario(Vendor::MariaDb).await }
-        }
-    };
-}
+const DEMO: &str = include_str!("../migrations/seed/demo.sql");
 
 /// Runs one query returning a single integer, on a connection of our own.
 async fn scalar(db: &TestDb, sql: &str) -> i64 {
@@ -40,7 +36,6 @@ async fn scalar(db: &TestDb, sql: &str) -> i64 {
     result.unwrap_or_else(|e| panic!("{:?}: {sql}: {e}", db.vendor()))
 }
 
-per_vendor!(starts_and_applies_migrations);
 async fn starts_and_applies_migrations(vendor: Vendor) {
     let db = TestDb::with_schema(vendor).await;
     assert_eq!(db.vendor(), vendor);
@@ -74,7 +69,6 @@ async fn starts_and_applies_migrations(vendor: Vendor) {
     );
 }
 
-per_vendor!(checksum_tracks_writes_only);
 async fn checksum_tracks_writes_only(vendor: Vendor) {
     let db = TestDb::with_schema(vendor).await;
     db.run_script(DEMO).await;
@@ -130,14 +124,12 @@ async fn checksum_tracks_writes_only(vendor: Vendor) {
     );
 }
 
-per_vendor!(checksum_of_empty_database);
 async fn checksum_of_empty_database(vendor: Vendor) {
     let a = TestDb::new(vendor).await;
     let b = TestDb::new(vendor).await;
     assert_eq!(a.checksum().await, b.checksum().await);
 }
 
-per_vendor!(test_dbs_are_isolated);
 async fn test_dbs_are_isolated(vendor: Vendor) {
     let a = TestDb::with_schema(vendor).await;
     let b = TestDb::with_schema(vendor).await;
@@ -158,10 +150,10 @@ async fn test_dbs_are_isolated(vendor: Vendor) {
     );
 }
 
-per_vendor!(
-    #[should_panic(expected = "script failed")]
-    failing_script_panics
-);
+mod failing {
+    use super::failing_script_panics;
+    on_every_vendor!({ #[should_panic(expected = "script failed")] }; failing_script_panics);
+}
 async fn failing_script_panics(vendor: Vendor) {
     let db = TestDb::with_schema(vendor).await;
     // The error is in the second statement: it must not be swallowed.
@@ -236,7 +228,6 @@ async fn mariadb_accounts_are_real() {
     );
 }
 
-per_vendor!(dropping_removes_the_database);
 async fn dropping_removes_the_database(vendor: Vendor) {
     let witness = TestDb::new(vendor).await;
     let db = TestDb::with_schema(vendor).await;

@@ -178,3 +178,30 @@ fn urlencode(raw: &str) -> String {
         })
         .collect()
 }
+
+/// MariaDB/MySQL make a session read-only once, per connection: a statement
+/// that lifts it must not leave a writable connection in the pool.
+#[tokio::test]
+async fn a_mariadb_connection_that_lost_read_only_is_dropped() {
+    let db = fixture_db(Vendor::MariaDb).await;
+    let mut config = settings(&db, &[]);
+    config.database.max_connections = 1;
+    let pool = userstore_gateway::dialect::Pool::open(
+        &config.database,
+        userstore_gateway::dialect::Access::ReadOnly,
+    )
+    .expect("pool");
+    let before = db.checksum().await;
+
+    pool.execute_raw("SET SESSION TRANSACTION READ WRITE")
+        .await
+        .expect("the statement itself runs");
+    let read_only = pool.session_read_only().await.expect("asks the database");
+    let write = pool
+        .execute_raw("UPDATE users SET firstname = 'hacked' WHERE id = 'u1'")
+        .await;
+
+    assert!(read_only, "the next connection taken is read-only again");
+    assert!(write.is_err(), "and refuses the write");
+    assert_eq!(db.checksum().await, before);
+}

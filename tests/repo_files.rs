@@ -213,3 +213,23 @@ fn account_url(url: &str, user: &str, password: &str) -> String {
     let (_, host_and_db) = rest.split_once('@').expect("credentials");
     format!("{scheme}://{user}:{password}@{host_and_db}")
 }
+
+/// Nothing a build makes is in git: no path under `target/` (or the Maven
+/// module's), and no file that `.gitignore` excludes.
+#[test]
+fn no_build_output_or_ignored_file_is_tracked() {
+    let git = |args: &[&str]| {
+        let output = std::process::Command::new("git")
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("git runs");
+        assert!(output.status.success(), "git {args:?} failed");
+        String::from_utf8(output.stdout).expect("UTF-8 paths")
+    };
+    let built = git(&["ls-files", "--", "target", "keycloak-provider/target"]);
+    let ignored = git(&["ls-files", "--cached", "--ignored", "--exclude-standard"]);
+
+    assert!(built.is_empty(), "build output is tracked:\n{built}");
+    assert!(ignored.is_empty(), "ignored files are tracked:\n{ignored}");
+}

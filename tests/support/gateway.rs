@@ -177,18 +177,32 @@ pub fn usernames(page: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Declares one `#[tokio::test]` per vendor for each scenario function.
+/// Declares one `#[tokio::test]` per vendor for each scenario function
+/// (`async fn scenario(Vendor)`), in modules `sqlite`, `postgres` and
+/// `mariadb`, so the vendors run in parallel and fail independently.
+/// Attributes in braces before a `;` go on every generated test:
+/// `on_every_vendor!({ #[should_panic] }; scenario)`.
 #[allow(unused_macros)]
 macro_rules! on_every_vendor {
-    ($($scenario:ident),+ $(,)?) => {
+    (@test {$($attr:tt)*} $vendor:ident $scenario:ident) => {
+        $($attr)*
+        #[tokio::test]
+        async fn $scenario() {
+            super::$scenario(crate::support::Vendor::$vendor).await
+        }
+    };
+    ($attrs:tt ; $($scenario:ident),+ $(,)?) => {
         mod sqlite {
-            $(#[tokio::test] async fn $scenario() { super::$scenario(crate::support::Vendor::Sqlite).await })+
+            $(on_every_vendor!(@test $attrs Sqlite $scenario);)+
         }
         mod postgres {
-            $(#[tokio::test] async fn $scenario() { super::$scenario(crate::support::Vendor::Postgres).await })+
+            $(on_every_vendor!(@test $attrs Postgres $scenario);)+
         }
         mod mariadb {
-            $(#[tokio::test] async fn $scenario() { super::$scenario(crate::support::Vendor::MariaDb).await })+
+            $(on_every_vendor!(@test $attrs MariaDb $scenario);)+
         }
+    };
+    ($($scenario:ident),+ $(,)?) => {
+        on_every_vendor!({} ; $($scenario),+);
     };
 }

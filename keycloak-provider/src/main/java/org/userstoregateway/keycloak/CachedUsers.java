@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -58,7 +57,7 @@ final class CachedUsers {
     /** Keycloak has just cached this user; a user cached again starts a new staleness period. */
     void cached(String realmId, String componentId, String externalId, String username, String email,
                 Duration maxStaleness) {
-        Entry entry = new Entry(realmId, componentId, externalId, lowerCase(username), lowerCase(email),
+        Entry entry = new Entry(realmId, componentId, externalId, cacheKey(username), cacheKey(email),
                 clockMillis.getAsLong(), maxStaleness.toMillis());
         entries.put(new Key(componentId, externalId), entry);
     }
@@ -111,7 +110,8 @@ final class CachedUsers {
         return taken;
     }
 
-    private static String lowerCase(String value) {
-        return value == null || value.isBlank() ? null : value.toLowerCase(Locale.ROOT);
+    /** A blank username or email is no cache key at all. */
+    private static String cacheKey(String value) {
+        return Strings.lowerCase(Strings.blankToNull(value));
     }
 }

@@ -3,7 +3,6 @@ package org.userstoregateway.keycloak;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
-import java.util.Locale;
 
 import org.keycloak.component.ComponentModel;
 import org.keycloak.component.ComponentValidationException;
@@ -38,7 +37,11 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
     public static final String CHANGE_FEED = "changeFeed";
 
     public static final int DEFAULT_CONNECT_TIMEOUT_MS = 2000;
-    public static final int DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+    /**
+     * Below Keycloak's user storage timeout (3000 ms by default), which interrupts
+     * lookups by username and email: a longer one would never apply to them.
+     */
+    public static final int DEFAULT_REQUEST_TIMEOUT_MS = 2500;
     public static final int DEFAULT_BREAKER_FAILURE_THRESHOLD = 5;
     public static final int DEFAULT_BREAKER_COOLDOWN_MS = 10000;
     public static final int DEFAULT_MAX_STALENESS_MS = 60000;
@@ -67,9 +70,9 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
                 DEFAULT_MAX_STALENESS_MS, MIN_MAX_STALENESS_MS, Long.MAX_VALUE,
                 "a whole number of milliseconds, " + MIN_MAX_STALENESS_MS + " or more"));
         boolean changeFeed = parseBoolean(model.get(CHANGE_FEED), CHANGE_FEED, DEFAULT_CHANGE_FEED);
-        String trustedCa = blankToNull(model.get(TRUSTED_CA_PEM));
-        String clientCertificate = blankToNull(model.get(CLIENT_CERTIFICATE_PEM));
-        String clientKey = blankToNull(model.get(CLIENT_KEY_PEM));
+        String trustedCa = Strings.stripToNull(model.get(TRUSTED_CA_PEM));
+        String clientCertificate = Strings.stripToNull(model.get(CLIENT_CERTIFICATE_PEM));
+        String clientKey = Strings.stripToNull(model.get(CLIENT_KEY_PEM));
         if ((clientCertificate == null) != (clientKey == null)) {
             String missing = clientCertificate == null ? CLIENT_CERTIFICATE_PEM : CLIENT_KEY_PEM;
             String present = clientCertificate == null ? CLIENT_KEY_PEM : CLIENT_CERTIFICATE_PEM;
@@ -96,8 +99,8 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
         } catch (URISyntaxException e) {
             throw invalidUrl(value);
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null
+        String scheme = Strings.lowerCase(uri.getScheme());
+        if (!("http".equals(scheme) || "https".equals(scheme)) || uri.getHost() == null
                 || uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
             throw invalidUrl(value);
         }
@@ -140,15 +143,11 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
         if (raw == null || raw.isBlank()) {
             return defaultValue;
         }
-        String value = raw.strip().toLowerCase(Locale.ROOT);
+        String value = Strings.lowerCase(raw.strip());
         if (!value.equals("true") && !value.equals("false")) {
             throw new ComponentValidationException("The setting " + key + " must be true or false; got: {0}", raw);
         }
         return value.equals("true");
-    }
-
-    private static String blankToNull(String value) {
-        return value == null || value.isBlank() ? null : value.strip();
     }
 
     /** Leaves the token and the client key out, so the config can be logged. */

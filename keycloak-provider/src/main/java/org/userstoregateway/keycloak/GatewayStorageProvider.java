@@ -1,6 +1,5 @@
 package org.userstoregateway.keycloak;
 
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -109,7 +108,7 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         if (username == null || username.isBlank()) {
             return null;
         }
-        String key = lowerCase(username);
+        String key = Strings.lowerCase(username);
         UserModel known = knownUser(idByUsername.get(key));
         if (known != null) {
             return known;
@@ -122,7 +121,7 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         if (email == null || email.isBlank()) {
             return null;
         }
-        String key = lowerCase(email);
+        String key = Strings.lowerCase(email);
         UserModel known = knownUser(idByEmail.get(key));
         if (known != null) {
             return known;
@@ -158,9 +157,9 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
     private GatewayUserAdapter remember(RealmModel realm, GatewayUser user) {
         GatewayUserAdapter adapter = usersById.computeIfAbsent(user.id(),
                 id -> new GatewayUserAdapter(session, realm, model, user, missingRoles));
-        idByUsername.put(lowerCase(user.username()), user.id());
+        idByUsername.put(Strings.lowerCase(user.username()), user.id());
         if (user.email() != null && !user.email().isBlank()) {
-            idByEmail.put(lowerCase(user.email()), user.id());
+            idByEmail.put(Strings.lowerCase(user.email()), user.id());
         }
         return adapter;
     }
@@ -319,9 +318,5 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
 
     private boolean isOurs(UserModel user) {
         return user != null && model.getId() != null && model.getId().equals(StorageId.providerId(user.getId()));
-    }
-
-    private static String lowerCase(String value) {
-        return value.toLowerCase(Locale.ROOT);
     }
 }

@@ -79,7 +79,10 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
             .name(GatewayConfig.REQUEST_TIMEOUT_MS)
             .label("Request timeout (ms)")
             .helpText("How long to wait for the gateway's complete answer to one request, in milliseconds."
-                    + " A lookup that times out counts as user not found, a password check as wrong password.")
+                    + " A lookup that times out counts as user not found, a password check as wrong password."
+                    + " Keep it below Keycloak's user storage timeout (3000 ms by default), which interrupts"
+                    + " lookups by username and email; the default is "
+                    + GatewayConfig.DEFAULT_REQUEST_TIMEOUT_MS + ".")
             .type(ProviderConfigProperty.STRING_TYPE)
             .defaultValue(String.valueOf(GatewayConfig.DEFAULT_REQUEST_TIMEOUT_MS))
             .add()

@@ -9,7 +9,6 @@ import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
@@ -200,6 +199,6 @@ final class GatewayTls {
         while (end < rest.length() && (Character.isLetterOrDigit(rest.charAt(end)) || rest.charAt(end) == '_')) {
             end++;
         }
-        return rest.substring(0, end).toLowerCase(Locale.ROOT);
+        return Strings.lowerCase(rest.substring(0, end));
     }
 }

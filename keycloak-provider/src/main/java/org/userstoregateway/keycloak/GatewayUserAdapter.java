@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -64,15 +63,6 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
         this.storageId = new StorageId(StorageId.keycloakId(storageProviderModel, user.id()));
     }
 
-    /** The user's id in the user database. */
-    String externalId() {
-        return user.id();
-    }
-
-    GatewayUser gatewayUser() {
-        return user;
-    }
-
     /** {@code f:<component id>:<gateway id>}, not the username the base class would use. */
     @Override
     public String getId() {
@@ -83,7 +73,7 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
 
     @Override
     public String getUsername() {
-        return lowerCase(user.username());
+        return Strings.lowerCase(user.username());
     }
 
     @Override
@@ -95,7 +85,7 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
 
     @Override
     public String getEmail() {
-        return lowerCase(user.email());
+        return Strings.lowerCase(user.email());
     }
 
     @Override
@@ -341,8 +331,8 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
         List<String> wanted = meaningful(proposed);
         boolean caseInsensitive = UserModel.USERNAME.equals(name) || UserModel.EMAIL.equals(name);
         if (caseInsensitive) {
-            current = current.stream().map(GatewayUserAdapter::lowerCase).toList();
-            wanted = wanted.stream().map(GatewayUserAdapter::lowerCase).toList();
+            current = current.stream().map(Strings::lowerCase).toList();
+            wanted = wanted.stream().map(Strings::lowerCase).toList();
         }
         boolean same = current.size() == wanted.size() && current.containsAll(wanted) && wanted.containsAll(current);
         if (!same) {
@@ -368,20 +358,12 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
     }
 
     private static boolean sameIgnoringCase(String current, String proposed) {
-        String a = blankToNull(current);
-        String b = blankToNull(proposed);
+        String a = Strings.blankToNull(current);
+        String b = Strings.blankToNull(proposed);
         return a == null ? b == null : a.equalsIgnoreCase(b);
     }
 
     private static boolean sameText(String current, String proposed) {
-        return Objects.equals(blankToNull(current), blankToNull(proposed));
-    }
-
-    private static String blankToNull(String value) {
-        return value == null || value.isBlank() ? null : value;
-    }
-
-    private static String lowerCase(String value) {
-        return value == null ? null : value.toLowerCase(Locale.ROOT);
+        return Objects.equals(Strings.blankToNull(current), Strings.blankToNull(proposed));
     }
 }

@@ -2,7 +2,6 @@ package org.userstoregateway.keycloak;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -105,13 +104,13 @@ record UserSearch(String gatewaySearch, Predicate<GatewayUser> filter, Boolean e
     /** Mirrors Keycloak's own user store: case-insensitive, equality if exact, else substring. */
     private static Predicate<GatewayUser> fieldMatches(Function<GatewayUser, String> field, String value,
                                                        boolean exact) {
-        String wanted = value.toLowerCase(Locale.ROOT);
+        String wanted = Strings.lowerCase(value);
         return user -> {
             String actual = field.apply(user);
             if (actual == null) {
                 return false;
             }
-            String lower = actual.toLowerCase(Locale.ROOT);
+            String lower = Strings.lowerCase(actual);
             return exact ? lower.equals(wanted) : lower.contains(wanted);
         };
     }

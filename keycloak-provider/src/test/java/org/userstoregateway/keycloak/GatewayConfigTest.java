@@ -56,7 +56,7 @@ class GatewayConfigTest {
         GatewayConfig config = GatewayConfig.from(model("http://gw:8080", "tok", null, " "));
 
         assertEquals(Duration.ofMillis(2000), config.connectTimeout());
-        assertEquals(Duration.ofMillis(5000), config.requestTimeout());
+        assertEquals(Duration.ofMillis(2500), config.requestTimeout());
     }
 
     @Test

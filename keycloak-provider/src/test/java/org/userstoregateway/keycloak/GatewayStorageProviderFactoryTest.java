@@ -82,7 +82,7 @@ class GatewayStorageProviderFactoryTest {
         assertEquals(ProviderConfigProperty.PASSWORD, byName.get("apiToken").getType());
         assertTrue(byName.get("apiToken").isSecret());
         assertEquals("2000", byName.get("connectTimeoutMs").getDefaultValue());
-        assertEquals("5000", byName.get("requestTimeoutMs").getDefaultValue());
+        assertEquals("2500", byName.get("requestTimeoutMs").getDefaultValue());
         assertEquals("5", byName.get("breakerFailureThreshold").getDefaultValue());
         assertEquals("10000", byName.get("breakerCooldownMs").getDefaultValue());
         assertEquals("60000", byName.get("maxStalenessMs").getDefaultValue());
