@@ -1,12 +1,17 @@
-//! Bearer tokens on every /v1 route, open health endpoints, and logs that
-//! never carry a password, a hash or a token.
+//! Bearer tokens on every /v1 route, open health endpoints, an OpenAPI
+//! document that matches the server, and logs that never carry a password,
+//! a hash or a token.
 
 #[macro_use]
 mod support;
 
-use reqwest::Method;
+use reqwest::{Method, StatusCode, Url};
+use serde_json::Value;
 use support::faults::GatewayProcess;
-use support::gateway::{fixture_db, spawn_app, TOKEN};
+use support::gateway::{
+    feed_settings, fixture_db, fixture_db_with_change_log, spawn_app, spawn_app_with, TestApp,
+    TOKEN,
+};
 use support::Vendor;
 
 on_every_vendor!(
@@ -14,6 +19,7 @@ on_every_vendor!(
     health_metrics_and_openapi_need_no_token,
     readiness_fails_while_the_database_is_unreachable,
     openapi_describes_every_route,
+    documented_parameter_bounds_are_the_enforced_ones,
     logs_warn_about_limits_and_never_contain_secrets,
 );
 
@@ -158,6 +164,208 @@ async fn openapi_describes_every_route(vendor: Vendor) {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+}
+
+async fn openapi_document(app: &TestApp) -> Value {
+    app.client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// Every error answer is problem+json (src/http/error.rs), so the document
+/// must say so for every 4xx and 5xx it lists, and nothing else.
+#[tokio::test]
+async fn openapi_documents_every_error_as_problem_json_only() {
+    let db = fixture_db(Vendor::Sqlite).await;
+    let app = spawn_app(&db).await;
+
+    let doc = openapi_document(&app).await;
+
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(
+        paths.contains_key("/v1/changes"),
+        "/v1/changes is documented"
+    );
+    let mut errors = 0;
+    for (path, operations) in paths {
+        for (method, operation) in operations.as_object().expect("operations") {
+            let responses = operation["responses"].as_object().expect("responses");
+            if path.starts_with("/v1/") {
+                for status in ["401", "500", "503"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} does not document {status}"
+                    );
+                }
+            }
+            for (status, response) in responses {
+                if !(status.starts_with('4') || status.starts_with('5') || status == "default") {
+                    continue;
+                }
+                errors += 1;
+                let content = response["content"].as_object().unwrap_or_else(|| {
+                    panic!("{method} {path} {status} documents no content: {response}")
+                });
+                let types: Vec<_> = content.keys().collect();
+                assert_eq!(
+                    types,
+                    ["application/problem+json"],
+                    "{method} {path} {status}"
+                );
+                assert_eq!(
+                    content["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    assert!(errors > 20, "only {errors} error answers documented");
+}
+
+/// The schema of a documented parameter.
+fn parameter<'a>(doc: &'a Value, path: &str, method: &str, name: &str) -> &'a Value {
+    doc["paths"][path][method]["parameters"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{method} {path} has no parameters"))
+        .iter()
+        .find(|p| p["name"] == name)
+        .map(|p| &p["schema"])
+        .unwrap_or_else(|| panic!("{method} {path} does not document {name}"))
+}
+
+fn bound(schema: &Value, key: &str) -> u64 {
+    schema[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {key} in {schema}"))
+}
+
+async fn status_of(app: &TestApp, url: Url) -> StatusCode {
+    app.client
+        .get(url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("answered")
+        .status()
+}
+
+fn url_with_query(app: &TestApp, path: &str, query: &[(&str, String)]) -> Url {
+    let mut url = Url::parse(&format!("{}{path}", app.base)).expect("url");
+    url.query_pairs_mut().extend_pairs(query);
+    url
+}
+
+fn url_with_segment(app: &TestApp, prefix: &[&str], segment: &str) -> Url {
+    let mut url = Url::parse(&app.base).expect("url");
+    url.path_segments_mut()
+        .expect("base")
+        .clear()
+        .extend(prefix)
+        .push(segment);
+    url
+}
+
+/// Probes the server just inside and just outside every bound that
+/// /openapi.json states, so the document cannot drift from the handlers.
+/// Strings at the limit are made of two-byte characters: `maxLength`
+/// counts characters.
+async fn documented_parameter_bounds_are_the_enforced_ones(vendor: Vendor) {
+    let db = fixture_db_with_change_log(vendor).await;
+    let app = spawn_app_with(feed_settings(&db, &[])).await;
+    let doc = openapi_document(&app).await;
+    let no_nul = "^[^\\u0000]*$";
+
+    for path in ["/v1/users", "/v1/users/count"] {
+        let search = parameter(&doc, path, "get", "search");
+        assert_eq!(search["pattern"], no_nul, "{path}");
+        let longest = bound(search, "maxLength") as usize;
+        for (value, expected) in [
+            ("ü".repeat(longest), StatusCode::OK),
+            ("ü".repeat(longest + 1), StatusCode::BAD_REQUEST),
+            ("a\0b".to_owned(), StatusCode::BAD_REQUEST),
+        ] {
+            let url = url_with_query(&app, path, &[("search", value.clone())]);
+            assert_eq!(
+                status_of(&app, url).await,
+                expected,
+                "{path} search of {} characters",
+                value.chars().count()
+            );
+        }
+    }
+    for name in ["first", "max"] {
+        let schema = parameter(&doc, "/v1/users", "get", name);
+        assert_eq!(bound(schema, "minimum"), 0, "{name}");
+        let largest = bound(schema, "maximum");
+        for (value, expected) in [
+            (largest.to_string(), StatusCode::OK),
+            (
+                (u128::from(largest) + 1).to_string(),
+                StatusCode::BAD_REQUEST,
+            ),
+            ("-1".to_owned(), StatusCode::BAD_REQUEST),
+        ] {
+            let url = url_with_query(&app, "/v1/users", &[(name, value.clone())]);
+            assert_eq!(status_of(&app, url).await, expected, "{name}={value}");
+        }
+    }
+    for name in ["after", "wait"] {
+        let schema = parameter(&doc, "/v1/changes", "get", name);
+        assert_eq!(bound(schema, "minimum"), 0, "{name}");
+        let largest = bound(schema, "maximum");
+        for (value, expected) in [
+            (largest.to_string(), StatusCode::OK),
+            (
+                (u128::from(largest) + 1).to_string(),
+                StatusCode::BAD_REQUEST,
+            ),
+        ] {
+            // `after` far ahead of the log answers at once (resync), so
+            // the largest `wait` is not waited for.
+            let mut query = vec![(name, value.clone())];
+            if name == "wait" {
+                query.push(("after", largest.to_string()));
+            }
+            let url = url_with_query(&app, "/v1/changes", &query);
+            assert_eq!(status_of(&app, url).await, expected, "{name}={value}");
+        }
+    }
+    for (path, prefix, name) in [
+        ("/v1/users/{id}", &["v1", "users"][..], "id"),
+        (
+            "/v1/users/by-username/{username}",
+            &["v1", "users", "by-username"][..],
+            "username",
+        ),
+        (
+            "/v1/users/by-email/{email}",
+            &["v1", "users", "by-email"][..],
+            "email",
+        ),
+    ] {
+        let schema = parameter(&doc, path, "get", name);
+        assert_eq!(schema["pattern"], no_nul, "{path}");
+        let longest = bound(schema, "maxLength") as usize;
+        for (value, expected) in [
+            ("ü".repeat(longest), StatusCode::NOT_FOUND),
+            ("ü".repeat(longest + 1), StatusCode::BAD_REQUEST),
+            ("a\0b".to_owned(), StatusCode::BAD_REQUEST),
+        ] {
+            let url = url_with_segment(&app, prefix, &value);
+            assert_eq!(
+                status_of(&app, url).await,
+                expected,
+                "{path} with {} characters",
+                value.chars().count()
+            );
+        }
+    }
 }
 
 async fn logs_warn_about_limits_and_never_contain_secrets(vendor: Vendor) {

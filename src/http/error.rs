@@ -8,6 +8,9 @@ use utoipa::ToSchema;
 
 use crate::store::StoreError;
 
+/// The media type of every error answer.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -91,10 +94,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, axum::Json(problem)).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Self::Unauthorized { token_presented } = self {
             let challenge = if token_presented {
                 "Bearer error=\"invalid_token\""

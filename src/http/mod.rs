@@ -18,7 +18,8 @@ use tower_http::trace::TraceLayer;
 use utoipa::{IntoParams, ToSchema};
 
 use self::auth::Tokens;
-use self::error::ApiError;
+use self::error::{ApiError, Problem, PROBLEM_JSON};
+use self::openapi::V1Errors;
 use crate::feed::{ChangePage, Feed};
 use crate::metrics::Metrics;
 use crate::store::{RoleCatalog, Store, User};
@@ -115,17 +116,24 @@ async fn record_request(State(state): State<AppState>, request: Request, next: N
     response
 }
 
+// The documented bounds below are literals (utoipa takes no constants);
+// they are `MAX_PARAM_CHARS`, `checked`'s NUL rule and `u32::MAX`, and a
+// test in tests/auth_and_logs.rs probes the server at each of them.
+
 /// Search and paging parameters, as Keycloak's admin search sends them.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Prefix by default; `*` is a wildcard; `"..."` matches exactly. Empty matches all.
     #[serde(default)]
+    #[param(max_length = 1024, pattern = "^[^\\u0000]*$")]
     pub search: String,
     /// Offset of the first user returned.
     #[serde(default)]
+    #[param(value_type = i64, minimum = 0, maximum = 4294967295_i64)]
     pub first: u32,
     /// Page size; capped by `server.max_page_size`.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub max: Option<u32>,
 }
 
@@ -135,6 +143,7 @@ pub struct SearchParams {
 pub struct CountParams {
     /// Same syntax as for `GET /v1/users`.
     #[serde(default)]
+    #[param(max_length = 1024, pattern = "^[^\\u0000]*$")]
     pub search: String,
 }
 
@@ -171,8 +180,12 @@ pub struct Health {
 }
 
 #[utoipa::path(get, path = "/v1/users/{id}", tag = "users",
-    params(("id" = String, Path, description = "The user's id in the database")),
-    responses((status = 200, body = User), (status = 404, body = error::Problem), (status = 401, body = error::Problem)),
+    params(("id" = String, Path, description = "The user's id in the database",
+        min_length = 1, max_length = 1024, pattern = "^[^\\u0000]*$")),
+    responses((status = 200, body = User),
+        (status = 400, description = "The id is longer than 1024 characters, contains NUL or is not UTF-8", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such user", body = Problem, content_type = PROBLEM_JSON),
+        V1Errors),
     security(("bearer" = [])))]
 async fn user_by_id(
     State(state): State<AppState>,
@@ -182,8 +195,12 @@ async fn user_by_id(
 }
 
 #[utoipa::path(get, path = "/v1/users/by-username/{username}", tag = "users",
-    params(("username" = String, Path, description = "Matched case-insensitively by the default query")),
-    responses((status = 200, body = User), (status = 404, body = error::Problem), (status = 401, body = error::Problem)),
+    params(("username" = String, Path, description = "Matched case-insensitively by the default query",
+        min_length = 1, max_length = 1024, pattern = "^[^\\u0000]*$")),
+    responses((status = 200, body = User),
+        (status = 400, description = "The username is longer than 1024 characters, contains NUL or is not UTF-8", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such user, or more than one", body = Problem, content_type = PROBLEM_JSON),
+        V1Errors),
     security(("bearer" = [])))]
 async fn user_by_username(
     State(state): State<AppState>,
@@ -198,8 +215,12 @@ async fn user_by_username(
 }
 
 #[utoipa::path(get, path = "/v1/users/by-email/{email}", tag = "users",
-    params(("email" = String, Path, description = "Matched case-insensitively by the default query")),
-    responses((status = 200, body = User), (status = 404, body = error::Problem), (status = 401, body = error::Problem)),
+    params(("email" = String, Path, description = "Matched case-insensitively by the default query",
+        min_length = 1, max_length = 1024, pattern = "^[^\\u0000]*$")),
+    responses((status = 200, body = User),
+        (status = 400, description = "The email is longer than 1024 characters, contains NUL or is not UTF-8", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such user, or more than one", body = Problem, content_type = PROBLEM_JSON),
+        V1Errors),
     security(("bearer" = [])))]
 async fn user_by_email(
     State(state): State<AppState>,
@@ -208,15 +229,19 @@ async fn user_by_email(
     found(state.store.user_by_email(checked("email", &email)?).await?)
 }
 
-/// Longest identifier, username, email or search string accepted.
-const MAX_PARAM_BYTES: usize = 1024;
+/// Longest identifier, username, email or search string accepted, in
+/// characters: JSON Schema's `maxLength` counts characters, and the
+/// document states this limit.
+const MAX_PARAM_CHARS: usize = 1024;
 
 /// Refuses values no user database column holds, before they reach SQL:
-/// NUL bytes (PostgreSQL rejects them with an error) and very long strings.
+/// NUL characters (PostgreSQL rejects them with an error) and very long
+/// strings.
 fn checked<'a>(what: &str, value: &'a str) -> Result<&'a str, ApiError> {
-    if value.len() > MAX_PARAM_BYTES {
+    // Counting stops past the limit, so a huge value costs no full scan.
+    if value.chars().nth(MAX_PARAM_CHARS).is_some() {
         return Err(ApiError::BadRequest(format!(
-            "{what} is longer than {MAX_PARAM_BYTES} bytes"
+            "{what} is longer than {MAX_PARAM_CHARS} characters"
         )));
     }
     if value.contains('\0') {
@@ -232,7 +257,9 @@ fn found(user: Option<User>) -> Result<Json<User>, ApiError> {
 }
 
 #[utoipa::path(get, path = "/v1/users", tag = "users", params(SearchParams),
-    responses((status = 200, body = UserPage), (status = 400, body = error::Problem), (status = 401, body = error::Problem)),
+    responses((status = 200, body = UserPage),
+        (status = 400, description = "A parameter is out of its documented bounds or given twice", body = Problem, content_type = PROBLEM_JSON),
+        V1Errors),
     security(("bearer" = [])))]
 async fn search_users(
     State(state): State<AppState>,
@@ -250,7 +277,9 @@ async fn search_users(
 }
 
 #[utoipa::path(get, path = "/v1/users/count", tag = "users", params(CountParams),
-    responses((status = 200, body = UserCount), (status = 401, body = error::Problem)),
+    responses((status = 200, body = UserCount),
+        (status = 400, description = "`search` is out of its documented bounds or given twice", body = Problem, content_type = PROBLEM_JSON),
+        V1Errors),
     security(("bearer" = [])))]
 async fn count_users(
     State(state): State<AppState>,
@@ -264,11 +293,16 @@ async fn count_users(
 }
 
 #[utoipa::path(post, path = "/v1/users/{id}/verify-password", tag = "users",
-    params(("id" = String, Path, description = "The user's id in the database")),
+    params(("id" = String, Path, description = "The user's id in the database",
+        min_length = 1, max_length = 1024, pattern = "^[^\\u0000]*$")),
     request_body = PasswordInput,
     responses(
         (status = 200, body = PasswordVerdict, description = "`valid: false` for a wrong password, an unknown id, a disabled user, a user without a hash and an unusable hash alike"),
-        (status = 400, body = error::Problem), (status = 401, body = error::Problem), (status = 413, body = error::Problem)),
+        (status = 400, description = "The body is not JSON, or the id is longer than 1024 characters, contains NUL or is not UTF-8", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, description = "The body is larger than `server.body_limit_bytes`", body = Problem, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not declared as `Content-Type: application/json`", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "The JSON body is not one object with a string `password` and nothing else", body = Problem, content_type = PROBLEM_JSON),
+        V1Errors),
     security(("bearer" = [])))]
 async fn verify_password(
     State(state): State<AppState>,
@@ -283,7 +317,7 @@ async fn verify_password(
 }
 
 #[utoipa::path(get, path = "/v1/roles", tag = "roles",
-    responses((status = 200, body = RoleCatalog), (status = 401, body = error::Problem)),
+    responses((status = 200, body = RoleCatalog), V1Errors),
     security(("bearer" = [])))]
 async fn roles(State(state): State<AppState>) -> Result<Json<RoleCatalog>, ApiError> {
     Ok(Json(state.store.all_roles().await?))
@@ -295,21 +329,20 @@ async fn roles(State(state): State<AppState>) -> Result<Json<RoleCatalog>, ApiEr
 pub struct ChangesParams {
     /// The `cursor` of the previous answer. Without it, the answer comes at
     /// once with no changes and the cursor to start from.
-    #[param(value_type = Option<i64>, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9223372036854775807_i64)]
     pub after: Option<String>,
     /// Seconds to wait for a change when there is none yet (long-poll);
     /// capped by `changes.max_wait_seconds`. Default 0: answer at once.
-    #[param(value_type = Option<u32>, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9223372036854775807_i64)]
     pub wait: Option<String>,
 }
 
 #[utoipa::path(get, path = "/v1/changes", tag = "changes", params(ChangesParams),
     responses(
         (status = 200, body = ChangePage, description = "What changed after the cursor; empty when the wait ended without a change"),
-        (status = 400, body = error::Problem, description = "`after` or `wait` is not a whole number of 0 or more"),
-        (status = 401, body = error::Problem),
-        (status = 404, body = error::Problem, description = "No change log is configured"),
-        (status = 503, body = error::Problem, description = "The database does not answer")),
+        (status = 400, description = "`after` or `wait` is not a whole number of 0 or more, or given twice", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No change log is configured", body = Problem, content_type = PROBLEM_JSON),
+        V1Errors),
     security(("bearer" = [])))]
 async fn changes(
     State(state): State<AppState>,
@@ -351,7 +384,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Health, description = "The database answers"),
-        (status = 503, body = error::Problem, description = "The database does not answer")))]
+        (status = 503, description = "The database does not answer", body = Problem, content_type = PROBLEM_JSON)))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     match tokio::time::timeout(READY_TIMEOUT, state.store.pool().ping()).await {
         Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
