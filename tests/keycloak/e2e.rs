@@ -3,16 +3,13 @@
 //! through the Admin REST API only. Every test has its own database, gateway
 //! and realm; the Keycloak server is shared.
 
-#[macro_use]
-mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::gateway::{fixture_db, settings, spawn_app_with, TestApp, TOKEN};
-use support::keycloak::{claims, keycloak, Keycloak, Realm};
-use support::{TestDb, Vendor};
+use crate::support::gateway::{fixture_db, settings, spawn_app_with, TestApp, TOKEN};
+use crate::support::keycloak::{claims, keycloak, Keycloak, Realm};
+use crate::support::{TestDb, Vendor};
 
-#[path = "keycloak_e2e/authority.rs"]
 mod authority;
 
 /// User queries that also read the fixture's `enabled` column.
@@ -59,7 +56,7 @@ impl Stack {
         method: Method,
         path: &str,
         body: Option<Value>,
-    ) -> support::keycloak::Answer {
+    ) -> crate::support::keycloak::Answer {
         self.kc
             .admin(method, &format!("/{}{path}", self.realm.name), body)
             .await

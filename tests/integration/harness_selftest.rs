@@ -1,10 +1,8 @@
 //! Tests of the test-database harness itself (tests/support).
 
-#[macro_use]
-mod support;
 
 use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
-use support::{TestDb, Vendor};
+use crate::support::{TestDb, Vendor};
 
 on_every_vendor!(
     starts_and_applies_migrations,
@@ -14,7 +12,7 @@ on_every_vendor!(
     dropping_removes_the_database,
 );
 
-const DEMO: &str = include_str!("../migrations/seed/demo.sql");
+const DEMO: &str = include_str!("../../migrations/seed/demo.sql");
 
 /// Runs one query returning a single integer, on a connection of our own.
 async fn scalar(db: &TestDb, sql: &str) -> i64 {

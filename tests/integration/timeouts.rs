@@ -1,13 +1,11 @@
 //! The statement timeout is enforced by the database itself on PostgreSQL
 //! and MariaDB, and the gateway answers 503 instead of waiting.
 
-#[macro_use]
-mod support;
 
 use std::time::{Duration, Instant};
 
-use support::gateway::{fixture_db, settings, spawn_app_with};
-use support::Vendor;
+use crate::support::gateway::{fixture_db, settings, spawn_app_with};
+use crate::support::Vendor;
 
 const COLUMNS: &str =
     "id, username, email, firstname, lastname, email_verified, createdtimestamp, password_hash";

@@ -3,18 +3,16 @@
 //! Scenarios run one at a time (a lock), so that the time bounds measure
 //! the product and not a neighbour test.
 
-#[macro_use]
-mod support;
 
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::certs::{write, Ca};
-use support::faults::{FaultyPg, GatewayProcess};
-use support::gateway::{fixture_db, settings, spawn_app_with, FIXTURE, TOKEN};
-use support::keycloak::{keycloak, Keycloak, Realm};
-use support::Vendor;
+use crate::support::certs::{write, Ca};
+use crate::support::faults::{FaultyPg, GatewayProcess};
+use crate::support::gateway::{fixture_db, settings, spawn_app_with, FIXTURE, TOKEN};
+use crate::support::keycloak::{keycloak, Keycloak, Realm};
+use crate::support::Vendor;
 use tokio::sync::Mutex;
 use userstore_gateway::settings::TlsSettings;
 
@@ -25,7 +23,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_millis(2500);
 /// The breaker's cool-down in these tests.
 const COOLDOWN_MS: &str = "3000";
 
-const SCHEMA: &str = include_str!("../migrations/postgres/0001_reference_schema.sql");
+const SCHEMA: &str = include_str!("../../migrations/postgres/0001_reference_schema.sql");
 
 struct Stack {
     pg: FaultyPg,

@@ -1,15 +1,13 @@
 //! The `check`, `hash` and `demo` subcommands, run as the real binary.
 
-#[macro_use]
-mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::gateway::{fixture_db, settings, TOKEN};
-use support::{TestDb, Vendor};
+use crate::support::gateway::{fixture_db, settings, TOKEN};
+use crate::support::{TestDb, Vendor};
 use userstore_gateway::check::{self, Report};
 use userstore_gateway::dialect::{Access, Pool};
 

@@ -1,13 +1,10 @@
 //! Every v1 route against a real database of each vendor, default queries.
 
-#[macro_use]
-mod support;
 
 use serde_json::json;
-use support::gateway::{fixture_db, settings, spawn_app, spawn_app_with, usernames};
-use support::Vendor;
+use crate::support::gateway::{fixture_db, settings, spawn_app, spawn_app_with, usernames};
+use crate::support::Vendor;
 
-#[path = "api/feed.rs"]
 mod feed;
 
 on_every_vendor!(

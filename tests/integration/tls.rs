@@ -1,11 +1,9 @@
 //! HTTPS and mutual TLS with certificates made in the test.
 
-#[macro_use]
-mod support;
 
-use support::certs::{write, Ca};
-use support::gateway::{fixture_db, settings, spawn_app_with, TOKEN};
-use support::Vendor;
+use crate::support::certs::{write, Ca};
+use crate::support::gateway::{fixture_db, settings, spawn_app_with, TOKEN};
+use crate::support::Vendor;
 use userstore_gateway::settings::TlsSettings;
 
 fn client(ca_pem: Option<&str>, identity: Option<(&str, &str)>) -> reqwest::Client {

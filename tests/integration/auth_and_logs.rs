@@ -2,17 +2,15 @@
 //! document that matches the server, and logs that never carry a password,
 //! a hash or a token.
 
-#[macro_use]
-mod support;
 
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
-use support::faults::GatewayProcess;
-use support::gateway::{
+use crate::support::faults::GatewayProcess;
+use crate::support::gateway::{
     feed_settings, fixture_db, fixture_db_with_change_log, spawn_app, spawn_app_with, TestApp,
     TOKEN,
 };
-use support::Vendor;
+use crate::support::Vendor;
 
 on_every_vendor!(
     every_v1_route_needs_a_valid_token,
@@ -96,7 +94,7 @@ async fn health_metrics_and_openapi_need_no_token(vendor: Vendor) {
 
 async fn readiness_fails_while_the_database_is_unreachable(vendor: Vendor) {
     let db = fixture_db(vendor).await;
-    let mut config = support::gateway::settings(&db, &[]);
+    let mut config = crate::support::gateway::settings(&db, &[]);
     let dead = match vendor {
         Vendor::Postgres => "postgres://nobody:pw@127.0.0.1:9/none".to_owned(),
         Vendor::MariaDb => "mysql://nobody:pw@127.0.0.1:9/none".to_owned(),
@@ -104,7 +102,7 @@ async fn readiness_fails_while_the_database_is_unreachable(vendor: Vendor) {
     };
     config.database.url = userstore_gateway::settings::Secret::new(dead);
     config.database.acquire_timeout_ms = 500;
-    let app = support::gateway::spawn_app_with(config).await;
+    let app = crate::support::gateway::spawn_app_with(config).await;
 
     let ready = app
         .client

@@ -1,13 +1,11 @@
 //! Read-only at every layer: the database refuses a configured write, and
 //! hostile input through the whole API changes nothing.
 
-#[macro_use]
-mod support;
 
 use reqwest::Method;
 use serde_json::json;
-use support::gateway::{fixture_db, settings, spawn_app, spawn_app_with, TOKEN};
-use support::Vendor;
+use crate::support::gateway::{fixture_db, settings, spawn_app, spawn_app_with, TOKEN};
+use crate::support::Vendor;
 
 on_every_vendor!(
     configured_write_query_is_refused_by_the_database,
