@@ -1,9 +1,8 @@
 //! Every v1 route against a real database of each vendor, default queries.
 
-
-use serde_json::json;
 use crate::support::gateway::{fixture_db, settings, spawn_app, spawn_app_with, usernames};
 use crate::support::Vendor;
+use serde_json::json;
 
 mod feed;
 

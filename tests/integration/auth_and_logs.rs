@@ -2,15 +2,14 @@
 //! document that matches the server, and logs that never carry a password,
 //! a hash or a token.
 
-
-use reqwest::{Method, StatusCode, Url};
-use serde_json::Value;
 use crate::support::faults::GatewayProcess;
 use crate::support::gateway::{
     feed_settings, fixture_db, fixture_db_with_change_log, spawn_app, spawn_app_with, TestApp,
     TOKEN,
 };
 use crate::support::Vendor;
+use reqwest::{Method, StatusCode, Url};
+use serde_json::Value;
 
 on_every_vendor!(
     every_v1_route_needs_a_valid_token,

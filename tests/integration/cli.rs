@@ -1,6 +1,5 @@
 //! The `check`, `hash` and `demo` subcommands, run as the real binary.
 
-
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -1,8 +1,7 @@
 //! Tests of the test-database harness itself (tests/support).
 
-
-use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
 use crate::support::{TestDb, Vendor};
+use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
 
 on_every_vendor!(
     starts_and_applies_migrations,

@@ -1,11 +1,10 @@
 //! Read-only at every layer: the database refuses a configured write, and
 //! hostile input through the whole API changes nothing.
 
-
-use reqwest::Method;
-use serde_json::json;
 use crate::support::gateway::{fixture_db, settings, spawn_app, spawn_app_with, TOKEN};
 use crate::support::Vendor;
+use reqwest::Method;
+use serde_json::json;
 
 on_every_vendor!(
     configured_write_query_is_refused_by_the_database,

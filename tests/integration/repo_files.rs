@@ -3,13 +3,12 @@
 //! docs that list query names and settings. Plus one live check: the
 //! SELECT-only account from the compose setup really serves the gateway.
 
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use serde_yaml_ng::Value;
 use crate::support::gateway::{feed_settings, fixture_db_with_change_log, spawn_app_with};
 use crate::support::Vendor;
+use serde_yaml_ng::Value;
 use userstore_gateway::settings::{Secret, Settings};
 use userstore_gateway::store::QueryName;
 

@@ -1,7 +1,6 @@
 //! The statement timeout is enforced by the database itself on PostgreSQL
 //! and MariaDB, and the gateway answers 503 instead of waiting.
 
-
 use std::time::{Duration, Instant};
 
 use crate::support::gateway::{fixture_db, settings, spawn_app_with};

@@ -1,6 +1,5 @@
 //! HTTPS and mutual TLS with certificates made in the test.
 
-
 use crate::support::certs::{write, Ca};
 use crate::support::gateway::{fixture_db, settings, spawn_app_with, TOKEN};
 use crate::support::Vendor;

@@ -3,12 +3,11 @@
 //! through the Admin REST API only. Every test has its own database, gateway
 //! and realm; the Keycloak server is shared.
 
-
-use reqwest::Method;
-use serde_json::{json, Value};
 use crate::support::gateway::{fixture_db, settings, spawn_app_with, TestApp, TOKEN};
 use crate::support::keycloak::{claims, keycloak, Keycloak, Realm};
 use crate::support::{TestDb, Vendor};
+use reqwest::Method;
+use serde_json::{json, Value};
 
 mod authority;
 

@@ -3,16 +3,15 @@
 //! Scenarios run one at a time (a lock), so that the time bounds measure
 //! the product and not a neighbour test.
 
-
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use serde_json::{json, Value};
 use crate::support::certs::{write, Ca};
 use crate::support::faults::{FaultyPg, GatewayProcess};
 use crate::support::gateway::{fixture_db, settings, spawn_app_with, FIXTURE, TOKEN};
 use crate::support::keycloak::{keycloak, Keycloak, Realm};
 use crate::support::Vendor;
+use reqwest::Method;
+use serde_json::{json, Value};
 use tokio::sync::Mutex;
 use userstore_gateway::settings::TlsSettings;
 

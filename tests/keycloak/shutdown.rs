@@ -1,13 +1,12 @@
 //! Keycloak stops promptly even while the gateway hangs, and its next start
 //! has no transaction recovery to do: the provider holds no XA resources.
 
-
 use std::io::Read;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use serde_json::json;
 use crate::support::keycloak::dedicated;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keycloak_exits_on_sigterm_while_the_gateway_hangs() {
