@@ -283,6 +283,11 @@ impl GatewayProcess {
         child.wait().ok()
     }
 
+    /// The process id while it runs, e.g. to read its CPU time from `/proc`.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// What the gateway logged so far.
     pub fn log_text(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()

@@ -79,10 +79,14 @@ final class CachedUsers {
         return takeIf(entry -> entry.componentId().equals(componentId));
     }
 
-    /** Removes and returns every user cached longer ago than its component's maximum staleness. */
-    List<Entry> takeStale() {
-        long now = clockMillis.getAsLong();
-        return takeIf(entry -> entry.isStaleAt(now));
+    /**
+     * Removes and returns every user whose component's maximum staleness has
+     * passed, or will have passed within {@code aheadMillis} (the time to the
+     * next sweep), so that no user stays cached longer than that maximum.
+     */
+    List<Entry> takeStale(long aheadMillis) {
+        long then = clockMillis.getAsLong() + aheadMillis;
+        return takeIf(entry -> entry.isStaleAt(then));
     }
 
     /**

@@ -203,7 +203,9 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
             thread.setDaemon(true);
             return thread;
         });
-        scheduler.scheduleWithFixedDelay(new StaleUserSweeper(cachedUsers, evictor), 1, 1, TimeUnit.SECONDS);
+        long period = StaleUserSweeper.PERIOD.toMillis();
+        scheduler.scheduleWithFixedDelay(new StaleUserSweeper(cachedUsers, evictor), period, period,
+                TimeUnit.MILLISECONDS);
         sweeper = scheduler;
         feeds = new ChangeFeedSubscriber.Shared(cachedUsers, evictor, missingRoles, timing,
                 duration -> Thread.sleep(duration.toMillis()),

@@ -1,5 +1,6 @@
 package org.userstoregateway.keycloak;
 
+import java.time.Duration;
 import java.util.List;
 
 import org.jboss.logging.Logger;
@@ -18,6 +19,9 @@ final class StaleUserSweeper implements Runnable {
 
     private static final Logger LOG = Logger.getLogger(StaleUserSweeper.class);
 
+    /** How often the factory runs a sweep; users due before the next one go now. */
+    static final Duration PERIOD = Duration.ofSeconds(1);
+
     private final CachedUsers cachedUsers;
     private final UserCacheEvictor evictor;
     /** Only the scheduler's single thread runs sweeps. */
@@ -30,7 +34,7 @@ final class StaleUserSweeper implements Runnable {
 
     @Override
     public void run() {
-        List<CachedUsers.Entry> stale = cachedUsers.takeStale();
+        List<CachedUsers.Entry> stale = cachedUsers.takeStale(PERIOD.toMillis());
         if (stale.isEmpty()) {
             return;
         }

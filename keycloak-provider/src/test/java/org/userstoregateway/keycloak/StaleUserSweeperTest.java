@@ -45,13 +45,23 @@ class StaleUserSweeperTest {
     }
 
     @Test
-    void run_nothingStale_opensNoTransaction() {
+    void run_nothingDueBeforeTheNextSweep_opensNoTransaction() {
         cache("c1", "1", Duration.ofSeconds(60));
-        now.addAndGet(59_999);
+        now.addAndGet(60_000 - StaleUserSweeper.PERIOD.toMillis() - 1);
 
         sweeper.run();
 
         assertTrue(evictor.evictions.isEmpty());
+    }
+
+    @Test
+    void run_userDueBeforeTheNextSweep_isEvictedNowSoNoneOutlivesMaxStaleness() {
+        cache("c1", "1", Duration.ofSeconds(60));
+        now.addAndGet(60_000 - StaleUserSweeper.PERIOD.toMillis() + 1);
+
+        sweeper.run();
+
+        assertEquals(List.of("f:c1:1"), evictor.evictedIds());
     }
 
     @Test
