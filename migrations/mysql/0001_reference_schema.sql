@@ -38,3 +38,14 @@ CREATE TABLE users_to_client_roles (
     FOREIGN KEY (user_id) REFERENCES users (id),
     FOREIGN KEY (client_role_id) REFERENCES client_roles (id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- Indexes for the gateway's default queries (docs/queries.md), so that every
+-- lookup, prefix search and page is an index scan however many users there
+-- are. The default collation of utf8mb4 ignores case (utf8mb4_general_ci
+-- on MariaDB, utf8mb4_0900_ai_ci on MySQL 8), so the defaults compare the
+-- columns themselves (username = :username, username LIKE 'max%') and plain
+-- indexes serve them. (username, id) also gives pages their order.
+CREATE INDEX users_username_id ON users (username, id);
+CREATE INDEX users_email ON users (email);
+CREATE INDEX users_firstname ON users (firstname);
+CREATE INDEX users_lastname ON users (lastname);

@@ -33,3 +33,15 @@ CREATE TABLE users_to_client_roles (
     client_role_id TEXT NOT NULL REFERENCES client_roles (id),
     PRIMARY KEY (user_id, client_role_id)
 );
+
+-- Indexes for the gateway's default queries (docs/queries.md), so that every
+-- lookup, prefix search and page is an index search. SQLite's LIKE ignores
+-- ASCII case and uses an index only on the bare column with the NOCASE
+-- collation, which also serves the lookups (username = :username COLLATE
+-- NOCASE). Pages are read in (username, id) order, in the column's own
+-- (BINARY) collation.
+CREATE INDEX users_username_nocase ON users (username COLLATE NOCASE);
+CREATE INDEX users_email_nocase ON users (email COLLATE NOCASE);
+CREATE INDEX users_firstname_nocase ON users (firstname COLLATE NOCASE);
+CREATE INDEX users_lastname_nocase ON users (lastname COLLATE NOCASE);
+CREATE INDEX users_username_id ON users (username, id);

@@ -21,6 +21,9 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// Every dialect.
+    pub const ALL: [Dialect; 3] = [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite];
+
     /// Picks the dialect from a database URL's scheme.
     pub fn from_url(url: &str) -> Result<Self, DbError> {
         let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
@@ -63,6 +66,33 @@ impl Dialect {
                  WHERE name = 'userstore_change_log'), 0) AS head, \
                  purged_through AS horizon FROM userstore_change_log_state WHERE id = 1",
             ),
+        }
+    }
+
+    /// `column = :param`, ignoring case, in the form the reference schema's
+    /// indexes serve (`migrations/<dialect>/0001_reference_schema.sql`):
+    /// PostgreSQL compares `lower()` against an expression index; MariaDB and
+    /// MySQL compare plainly, because their default collations ignore case
+    /// already and an index on `lower(column)` is not possible in MariaDB;
+    /// SQLite compares under `NOCASE`, the collation of its indexes.
+    pub fn equals_ignoring_case(self, column: &str, param: &str) -> String {
+        match self {
+            Self::Postgres => format!("lower({column}) = lower(:{param})"),
+            Self::MySql => format!("{column} = :{param}"),
+            Self::Sqlite => format!("{column} = :{param} COLLATE NOCASE"),
+        }
+    }
+
+    /// `column LIKE :param ESCAPE '!'` for a lower-case pattern, ignoring the
+    /// column's case, in the form the reference schema's indexes serve for
+    /// a prefix pattern. PostgreSQL matches `lower(column)` (expression index
+    /// with `text_pattern_ops`); MariaDB/MySQL match the column under its
+    /// case-insensitive collation; SQLite's LIKE ignores ASCII case by itself
+    /// and uses an index only on the bare column, declared `COLLATE NOCASE`.
+    pub fn like_ignoring_case(self, column: &str, param: &str) -> String {
+        match self {
+            Self::Postgres => format!("lower({column}) LIKE :{param} ESCAPE '!'"),
+            Self::MySql | Self::Sqlite => format!("{column} LIKE :{param} ESCAPE '!'"),
         }
     }
 

@@ -44,6 +44,11 @@ impl Pool {
                     // A startup parameter, so it holds from the session's first statement on.
                     options = options.options([("default_transaction_read_only", "on")]);
                 }
+                // sqlx prepares every statement once per connection. After five
+                // runs PostgreSQL may switch to a generic plan, made without the
+                // values, and that plan cannot turn `LIKE $1` into a range of a
+                // prefix index: every search would read the whole table.
+                options = options.options([("plan_cache_mode", "force_custom_plan")]);
                 if statement_ms > 0 {
                     options = options.options([("statement_timeout", statement_ms.to_string())]);
                 }

@@ -15,10 +15,10 @@ use crate::dialect::{DbError, Param, Pool, Record, Template};
 use crate::metrics::Metrics;
 
 pub use self::model::{Credentials, RoleCatalog, User};
-pub use self::queries::QueryName;
+pub use self::queries::{QueryName, MAX_SEARCH_TERMS};
 use self::rows::{attribute, client_role, first_row, int, required_text, text, user_from_record};
-use self::search::search_params;
 pub use self::search::search_pattern;
+use self::search::{search_params, Search};
 
 /// Store failures. Messages name the query and column, never a value.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +50,12 @@ pub enum StoreError {
 pub struct Store {
     pool: Pool,
     queries: HashMap<QueryName, Template>,
+    /// The default `search_users` and `count_users` per request shape, keyed
+    /// by the number of words (0: everyone); only for those not configured.
+    search_shapes: HashMap<(QueryName, usize), Template>,
+    /// False when `[queries]` configures search or count: then both get the
+    /// whole text as one `:search` pattern, so that page and count agree.
+    split_words: bool,
     metrics: Option<StoreMetrics>,
     deadline: Option<Duration>,
 }
@@ -81,14 +87,28 @@ impl Store {
         change_log: bool,
         metrics: Option<Metrics>,
     ) -> Result<Self, StoreError> {
+        let dialect = pool.dialect();
         let mut queries = HashMap::new();
         for name in QueryName::ALL {
-            if let Some(sql) = name.default_sql() {
+            if let Some(sql) = name.default_sql(dialect) {
                 queries.insert(name, Template::parse(&sql));
             }
         }
+        let searches = [QueryName::SearchUsers, QueryName::CountUsers];
+        let split_words = searches.iter().all(|q| !overrides.contains_key(q.key()));
+        let mut search_shapes = HashMap::new();
+        for name in searches {
+            if overrides.contains_key(name.key()) {
+                continue;
+            }
+            for terms in 0..=MAX_SEARCH_TERMS {
+                if let Some(sql) = name.default_search_sql(dialect, terms) {
+                    search_shapes.insert((name, terms), Template::parse(&sql));
+                }
+            }
+        }
         if change_log {
-            let (changes, bounds) = pool.dialect().change_log_sql();
+            let (changes, bounds) = dialect.change_log_sql();
             queries.insert(QueryName::Changes, Template::parse(changes));
             queries.insert(QueryName::ChangeBounds, Template::parse(bounds));
         }
@@ -124,6 +144,8 @@ impl Store {
         Ok(Self {
             pool,
             queries,
+            search_shapes,
+            split_words,
             metrics: metrics.map(StoreMetrics),
             deadline: None,
         })
@@ -153,9 +175,20 @@ impl Store {
         params: &[(&str, Param)],
         max_rows: usize,
     ) -> Result<Vec<Record>, StoreError> {
-        let Some(template) = self.queries.get(&name) else {
-            return Ok(Vec::new());
-        };
+        match self.queries.get(&name) {
+            Some(template) => self.run_template(name, template, params, max_rows).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Runs `template` on behalf of `name` (for its span, metrics and errors).
+    async fn run_template(
+        &self,
+        name: QueryName,
+        template: &Template,
+        params: &[(&str, Param)],
+        max_rows: usize,
+    ) -> Result<Vec<Record>, StoreError> {
         let span = tracing::debug_span!(
             "db.query",
             query = name.key(),
@@ -265,9 +298,8 @@ impl Store {
         first: u32,
         max: u32,
     ) -> Result<Vec<User>, StoreError> {
-        let params = search_params(search, first, max);
         let rows = self
-            .run(QueryName::SearchUsers, &params, max as usize)
+            .run_search(QueryName::SearchUsers, search, first, max, max as usize)
             .await?;
         let mut users = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -275,6 +307,34 @@ impl Store {
         }
         self.attach_roles_and_attributes(&mut users, true).await?;
         Ok(users)
+    }
+
+    /// Runs `search_users` or `count_users` for Keycloak's search `text`:
+    /// the default in the shape of the request (no filter for everyone, one
+    /// pattern per word otherwise), or the configured query with the whole
+    /// text as one pattern. See [`Search`].
+    async fn run_search(
+        &self,
+        name: QueryName,
+        text: &str,
+        first: u32,
+        max: u32,
+        max_rows: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        let search = match Search::parse(text) {
+            Search::Terms(_) if !self.split_words => Search::Terms(vec![search_pattern(text)]),
+            search => search,
+        };
+        match self.search_shapes.get(&(name, search.terms())) {
+            Some(template) => {
+                let params = search.params(first, max);
+                self.run_template(name, template, &params, max_rows).await
+            }
+            None => {
+                let params = search_params(text, first, max);
+                self.run(name, &params, max_rows).await
+            }
+        }
     }
 
     /// Fills in the roles and attributes of `users`: a lookup's one user with
@@ -345,8 +405,9 @@ impl Store {
 
     /// How many users match the search, counted by the database.
     pub async fn count(&self, search: &str) -> Result<i64, StoreError> {
-        let params = search_params(search, 0, 0);
-        let rows = self.run(QueryName::CountUsers, &params, 1).await?;
+        let rows = self
+            .run_search(QueryName::CountUsers, search, 0, 0, 1)
+            .await?;
         int(
             first_row(&rows, QueryName::CountUsers, "count")?,
             QueryName::CountUsers,

@@ -1,16 +1,28 @@
 //! The query catalogue: every read the gateway can make, its parameters,
 //! required columns and default SQL for the reference schema.
 
+use crate::dialect::Dialect;
+
 /// The columns every user query returns (plus the optional `enabled`).
 const USER_COLUMNS: &str =
     "id, username, email, firstname, lastname, email_verified, createdtimestamp, password_hash";
 
-/// The LIKE condition shared by search and count: `:search` is already
-/// lower-cased and uses `!` as its escape character (see [`search_pattern`]).
-const SEARCH_FILTER: &str = "lower(username) LIKE :search ESCAPE '!' \
-    OR lower(email) LIKE :search ESCAPE '!' \
-    OR lower(firstname) LIKE :search ESCAPE '!' \
-    OR lower(lastname) LIKE :search ESCAPE '!'";
+/// The same columns of the table aliased `u`, for a query that joins it.
+const USER_COLUMNS_OF_U: &str = "u.id AS id, u.username AS username, u.email AS email, \
+    u.firstname AS firstname, u.lastname AS lastname, u.email_verified AS email_verified, \
+    u.createdtimestamp AS createdtimestamp, u.password_hash AS password_hash";
+
+/// The columns a search looks at.
+const SEARCHED_COLUMNS: [&str; 4] = ["username", "email", "firstname", "lastname"];
+
+/// The most words of a search that the default search and count match one
+/// by one; later words stay in the last one (see docs/queries.md).
+pub const MAX_SEARCH_TERMS: usize = 5;
+
+/// The parameter holding the pattern of each word: `:search` for the first,
+/// so that the one-word default is the query the contract documents.
+pub(super) const TERM_PARAMS: [&str; MAX_SEARCH_TERMS] =
+    ["search", "search2", "search3", "search4", "search5"];
 
 /// Every read the gateway can make, each one SQL statement that `[queries]`
 /// may override.
@@ -119,22 +131,18 @@ impl QueryName {
     /// The SQL used when `[queries]` does not name this query; `None` for
     /// the attribute queries, which the reference schema does not have, and
     /// for the change-log queries, whose SQL differs per dialect
-    /// ([`crate::dialect::Dialect::change_log_sql`]).
-    /// The defaults are plain SQL that PostgreSQL, MariaDB/MySQL and SQLite
-    /// all accept.
-    pub fn default_sql(self) -> Option<String> {
+    /// ([`crate::dialect::Dialect::change_log_sql`]). Lookups compare in the
+    /// form the dialect's indexes serve ([`Dialect::equals_ignoring_case`]).
+    /// For `search_users` and `count_users` this is the one-word search on
+    /// `:search`; the store runs [`QueryName::default_search_sql`] per
+    /// request shape.
+    pub fn default_sql(self, dialect: Dialect) -> Option<String> {
         let user = |filter: &str| format!("SELECT {USER_COLUMNS} FROM users WHERE {filter}");
         Some(match self {
             Self::UserById => user("id = :id"),
-            Self::UserByUsername => user("lower(username) = lower(:username)"),
-            Self::UserByEmail => user("lower(email) = lower(:email)"),
-            Self::SearchUsers => format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE {SEARCH_FILTER} \
-                 ORDER BY username, id LIMIT :limit OFFSET :offset"
-            ),
-            Self::CountUsers => {
-                format!("SELECT count(*) AS count FROM users WHERE {SEARCH_FILTER}")
-            }
+            Self::UserByUsername => user(&dialect.equals_ignoring_case("username", "username")),
+            Self::UserByEmail => user(&dialect.equals_ignoring_case("email", "email")),
+            Self::SearchUsers | Self::CountUsers => return self.default_search_sql(dialect, 1),
             Self::RealmRolesOfUser => "SELECT r.role AS role FROM realm_roles r \
                  JOIN users_to_realm_roles ur ON ur.realm_role_id = r.id \
                  WHERE ur.user_id = :user_id ORDER BY r.role"
@@ -168,6 +176,46 @@ impl QueryName {
         })
     }
 
+    /// The default `search_users` or `count_users` for a search of `terms`
+    /// words (`None` for the other queries). Each word binds its own pattern
+    /// ([`TERM_PARAMS`]: `:search`, `:search2`, ...) and must match one of
+    /// the searched columns. With no words (everyone) there is no filter:
+    /// the count is a plain `count(*)`, and the page takes its ids from the
+    /// `(username, id)` index alone before it reads those rows, so a deep
+    /// page does not read the rows before it. `terms` above
+    /// [`MAX_SEARCH_TERMS`] counts as that many.
+    pub fn default_search_sql(self, dialect: Dialect, terms: usize) -> Option<String> {
+        let filter = TERM_PARAMS[..terms.min(MAX_SEARCH_TERMS)]
+            .iter()
+            .map(|param| {
+                let any_column: Vec<String> = SEARCHED_COLUMNS
+                    .iter()
+                    .map(|column| dialect.like_ignoring_case(column, param))
+                    .collect();
+                format!("({})", any_column.join(" OR "))
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        Some(match (self, terms) {
+            // CROSS JOIN: SQLite keeps the page as the outer loop (an inner
+            // join may walk all of `users` in order and probe the page).
+            (Self::SearchUsers, 0) => format!(
+                "SELECT {USER_COLUMNS_OF_U} \
+                 FROM (SELECT id FROM users ORDER BY username, id LIMIT :limit OFFSET :offset) page \
+                 CROSS JOIN users u WHERE u.id = page.id ORDER BY u.username, u.id"
+            ),
+            (Self::SearchUsers, _) => format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE {filter} \
+                 ORDER BY username, id LIMIT :limit OFFSET :offset"
+            ),
+            (Self::CountUsers, 0) => "SELECT count(*) AS count FROM users".into(),
+            (Self::CountUsers, _) => {
+                format!("SELECT count(*) AS count FROM users WHERE {filter}")
+            }
+            _ => return None,
+        })
+    }
+
     pub(super) fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|q| q.key() == key)
     }
@@ -180,16 +228,72 @@ mod tests {
 
     #[test]
     fn default_queries_only_use_their_own_parameters() {
-        for name in QueryName::ALL {
-            if let Some(sql) = name.default_sql() {
-                for param in Template::parse(&sql).param_names() {
-                    assert!(
-                        name.params().contains(&param),
-                        "{} uses :{param}",
-                        name.key()
-                    );
+        for dialect in Dialect::ALL {
+            for name in QueryName::ALL {
+                if let Some(sql) = name.default_sql(dialect) {
+                    for param in Template::parse(&sql).param_names() {
+                        assert!(
+                            name.params().contains(&param),
+                            "{} uses :{param}",
+                            name.key()
+                        );
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn each_word_of_a_default_search_binds_its_own_pattern() {
+        for dialect in Dialect::ALL {
+            for name in [QueryName::SearchUsers, QueryName::CountUsers] {
+                for terms in 1..=MAX_SEARCH_TERMS {
+                    let sql = name.default_search_sql(dialect, terms).expect("search sql");
+                    let template = Template::parse(&sql);
+                    let mut used: Vec<&str> = template
+                        .param_names()
+                        .filter(|p| p.starts_with("search"))
+                        .collect();
+                    used.dedup();
+                    assert_eq!(used, TERM_PARAMS[..terms], "{sql}");
+                    // One LIKE per searched column and word.
+                    assert_eq!(sql.matches(" LIKE ").count(), 4 * terms, "{sql}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn searching_everyone_has_no_filter() {
+        for dialect in Dialect::ALL {
+            let count = QueryName::CountUsers.default_search_sql(dialect, 0);
+            assert_eq!(
+                count.as_deref(),
+                Some("SELECT count(*) AS count FROM users")
+            );
+            let page = QueryName::SearchUsers
+                .default_search_sql(dialect, 0)
+                .expect("search sql");
+            assert!(!page.contains("LIKE"), "{page}");
+            let template = Template::parse(&page);
+            let params: Vec<&str> = template.param_names().collect();
+            assert_eq!(params, ["limit", "offset"]);
+        }
+    }
+
+    #[test]
+    fn the_one_word_default_is_the_documented_query_on_postgres() {
+        let sql = QueryName::SearchUsers
+            .default_sql(Dialect::Postgres)
+            .expect("search sql");
+        assert!(sql.contains(
+            "WHERE (lower(username) LIKE :search ESCAPE '!' OR lower(email) LIKE :search ESCAPE '!' \
+             OR lower(firstname) LIKE :search ESCAPE '!' OR lower(lastname) LIKE :search ESCAPE '!') \
+             ORDER BY username, id LIMIT :limit OFFSET :offset"
+        ), "{sql}");
+        assert_eq!(
+            QueryName::UserById.default_search_sql(Dialect::Postgres, 1),
+            None
+        );
     }
 }

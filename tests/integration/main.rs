@@ -13,5 +13,6 @@ mod cli;
 mod harness_selftest;
 mod read_only;
 mod repo_files;
+mod search;
 mod timeouts;
 mod tls;
