@@ -196,8 +196,21 @@ async fn a_long_poll_answers_when_a_change_commits(vendor: Vendor) {
             .await;
     };
     let (page, ()) = tokio::join!(poll, write);
+    let mut seen = ids(&page);
+    let mut last = page;
+    // PostgreSQL may first answer with entries committed just before the
+    // head (see `assert_reported`); the next long poll then waits for ours.
+    while vendor == Vendor::Postgres
+        && !seen.contains(&"u5".to_owned())
+        && started.elapsed() < Duration::from_secs(25)
+    {
+        last = changes(&app, &format!("?after={}&wait=30", cursor(&last))).await;
+        seen.extend(ids(&last));
+    }
+    seen.sort();
+    seen.dedup();
 
-    assert_eq!(ids(&page), ["u5"], "{page}");
+    assert_reported(vendor, &seen, &["u5"]);
     assert!(
         started.elapsed() < Duration::from_secs(25),
         "the long poll ended with the change, not with its 30 s wait"
