@@ -36,13 +36,16 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context};
 use reqwest::Method;
 use serde_json::{json, Value};
+use support::bench::{
+    clock_ticks_per_second, cpu_ticks, cpus, load_average, ms, number_from_env, real_run,
+    toml_string, verdict, write_json, Percentiles, XorShift,
+};
 use support::dba::Session;
 use support::faults::GatewayProcess;
 use support::gateway::{
@@ -113,24 +116,9 @@ impl Plan {
     }
 }
 
-fn number_from_env(name: &str, default: usize, min: usize, max: usize) -> anyhow::Result<usize> {
-    let Ok(text) = std::env::var(name) else {
-        return Ok(default);
-    };
-    let value: usize = text
-        .trim()
-        .parse()
-        .with_context(|| format!("{name}={text:?} is not a whole number"))?;
-    ensure!(
-        (min..=max).contains(&value),
-        "{name} must be within {min}..={max}, not {value}"
-    );
-    Ok(value)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    if !std::env::args().skip(1).any(|arg| arg == "--bench") {
+    if !real_run() {
         return smoke().await;
     }
     let plan = Plan::from_environment()?;
@@ -388,7 +376,7 @@ async fn staleness_case(
         let cached_at = *cached_by.get_or_insert(before);
         if feed {
             // Commits land anywhere in the gateway's poll period.
-            tokio::time::sleep(rng.below(poll)).await;
+            tokio::time::sleep(rng.below_duration(poll)).await;
         }
         dba.run("BEGIN").await;
         dba.run(if has_admin { REVOKE } else { RESTORE }).await;
@@ -804,32 +792,6 @@ async fn cpu_share(pid: u32, window: Duration) -> anyhow::Result<f64> {
     Ok((after - before) as f64 / ticks_per_second / wall.as_secs_f64() * 100.0)
 }
 
-/// utime + stime of `/proc/<pid>/stat`, in clock ticks.
-fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .with_context(|| format!("reading /proc/{pid}/stat"))?;
-    // The command name may hold spaces; the fields after it start with the state (field 3).
-    let rest = stat
-        .rsplit_once(") ")
-        .map(|(_, rest)| rest)
-        .context("unexpected /proc/<pid>/stat")?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    ensure!(fields.len() > 12, "short /proc/{pid}/stat");
-    let utime: u64 = fields[11].parse()?;
-    let stime: u64 = fields[12].parse()?;
-    Ok(utime + stime)
-}
-
-fn clock_ticks_per_second() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
 // ---------------------------------------------------------------------------
 // Report
 
@@ -861,42 +823,6 @@ fn log_summary(log: &str) -> Vec<(String, usize)> {
     }
     counts.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
     counts
-}
-
-struct Percentiles {
-    p50: Duration,
-    p99: Duration,
-    max: Duration,
-}
-
-impl Percentiles {
-    fn of(samples: &[Duration]) -> Option<Self> {
-        let mut sorted = samples.to_vec();
-        sorted.sort_unstable();
-        let last = *sorted.last()?;
-        Some(Self {
-            p50: nearest_rank(&sorted, 0.5),
-            p99: nearest_rank(&sorted, 0.99),
-            max: last,
-        })
-    }
-}
-
-fn nearest_rank(sorted: &[Duration], quantile: f64) -> Duration {
-    let rank = (quantile * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e3
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met {
-        "met"
-    } else {
-        "MISSED"
-    }
 }
 
 impl StalenessCase {
@@ -1144,16 +1070,7 @@ impl Report<'_> {
                 "target_met": self.idle.with_subscribers < 1.0,
             },
         });
-        let dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(
-                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
-                PathBuf::from,
-            )
-            .join("bench");
-        std::fs::create_dir_all(&dir)?;
-        let path = dir.join("change_feed.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&document)?)?;
-        Ok(path)
+        write_json("change_feed", &document)
     }
 }
 
@@ -1162,61 +1079,4 @@ fn keycloak_version() -> &'static str {
     POM.split_once("<keycloak.version>")
         .and_then(|(_, rest)| rest.split_once("</keycloak.version>"))
         .map_or("unknown", |(version, _)| version.trim())
-}
-
-fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(0, usize::from)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_default()
-}
-
-/// `text` as a TOML basic string.
-fn toml_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Small, seeded from the clock: only to spread commits over the poll period.
-struct XorShift(u64);
-
-impl XorShift {
-    fn seeded() -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        Self(nanos | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// Uniform enough in `0..limit`.
-    fn below(&mut self, limit: Duration) -> Duration {
-        let millis = limit.as_millis().max(1) as u64;
-        Duration::from_millis(self.next() % millis)
-    }
 }

@@ -12,11 +12,15 @@
 //! `cargo test --all-targets`, it does a two-iteration smoke run that only
 //! shows that every case answers as expected.
 
+#[path = "../tests/support/bench.rs"]
+#[allow(dead_code)]
+mod bench;
+
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context};
+use bench::{nearest_rank, real_run, toml_string};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -84,7 +88,7 @@ struct Plan {
 
 impl Plan {
     fn from_environment() -> anyhow::Result<Self> {
-        let full = std::env::args().skip(1).any(|arg| arg == "--bench");
+        let full = real_run();
         if !full {
             return Ok(Self {
                 full,
@@ -228,23 +232,6 @@ impl Gateway {
     }
 }
 
-/// `text` as a TOML basic string.
-fn toml_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// Runs `rounds` rounds over `cases`, rotating the order each round so that no case
 /// always follows the same one; returns the samples per case (in `cases` order).
 async fn interleaved(
@@ -276,11 +263,6 @@ impl Summary {
             p90: nearest_rank(&samples, 0.9),
         }
     }
-}
-
-fn nearest_rank(sorted: &[Duration], quantile: f64) -> Duration {
-    let rank = (quantile * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn millis(duration: Duration) -> String {

@@ -1,6 +1,7 @@
 // Each of the two test binaries (and the benches) uses only part of this
-// module. Nothing here is unused by all of them: compiling both binaries
-// without this line shows which items one of them leaves out.
+// module. Nothing here is unused by all of them (`bench` only by the
+// benches): compiling the binaries without this line shows which items one
+// of them leaves out.
 #![allow(dead_code)]
 
 //! Integration-test databases for all supported vendors.
@@ -31,6 +32,7 @@
 //! missing server binary fails the test and names the Debian package that
 //! provides it (see .ci/install-deps) instead of skipping.
 
+pub mod bench;
 pub mod certs;
 mod checksum;
 pub mod dba;
