@@ -5,11 +5,11 @@
 
 /// Startup: `build(settings)` and `App::serve(listener, shutdown)`.
 pub mod app;
-/// The `check` subcommand: config, connectivity, queries, read-only proof.
+/// The `check` subcommand: config, connectivity, queries, read-only proof, plans that scan.
 pub mod check;
 /// The `demo` subcommand: an embedded SQLite database with demo users.
 pub mod demo;
-/// PostgreSQL / MariaDB / SQLite differences: placeholders, read-only sessions, row decoding.
+/// PostgreSQL / MariaDB / SQLite differences: placeholders, read-only sessions, row decoding, plans.
 pub mod dialect;
 /// The change feed: which users changed after a cursor, long-polled.
 pub mod feed;

@@ -40,10 +40,15 @@ enum Command {
     },
     /// Read a password on stdin and print a SHA-512 crypt ($6$) hash of it.
     Hash,
-    /// Check configuration, connectivity, every query and the read-only session.
+    /// Check configuration, connectivity, every query, the read-only session
+    /// and the plans of the lookups and searches.
     Check {
         #[arg(long, short, env = "USERSTORE_GATEWAY_CONFIG")]
         config: PathBuf,
+        /// Exit non-zero on warnings too (a plan that reads a whole table),
+        /// for deployment pipelines.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -51,7 +56,7 @@ enum Command {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { config } => ExitCode::from(check::run(&config).await),
+        Command::Check { config, strict } => ExitCode::from(check::run(&config, strict).await),
         Command::Hash => match hash() {
             Ok(line) => {
                 println!("{line}");
@@ -92,6 +97,11 @@ async fn serve(config: PathBuf) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
     let scheme = if app.is_tls() { "https" } else { "http" };
     tracing::info!(address = %listener.local_addr()?, scheme, "userstore-gateway listening");
+    // Serving already: a slow EXPLAIN must not hold up readiness.
+    tokio::spawn(check::log_full_scans(
+        app.store().clone(),
+        settings.queries.clone(),
+    ));
     app.serve(listener, app::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

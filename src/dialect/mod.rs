@@ -3,12 +3,14 @@
 //! ([`Template`]), read-only pools ([`Pool`]), rows decoded into [`Record`]s.
 
 mod decode;
+mod explain;
 mod pool;
 mod template;
 
 use std::time::Duration;
 
 pub use self::decode::Record;
+pub use self::explain::FullScan;
 pub use self::pool::{Access, Pool};
 pub use self::template::Template;
 
@@ -103,6 +105,36 @@ impl Dialect {
             Self::MySql => "mysql",
             Self::Sqlite => "sqlite",
         }
+    }
+
+    /// `migrations/<dialect>/0001_reference_schema.sql`.
+    pub fn reference_schema(self) -> &'static str {
+        match self {
+            Self::Postgres => include_str!("../../migrations/postgres/0001_reference_schema.sql"),
+            Self::MySql => include_str!("../../migrations/mysql/0001_reference_schema.sql"),
+            Self::Sqlite => include_str!("../../migrations/sqlite/0001_reference_schema.sql"),
+        }
+    }
+
+    /// The index of the reference schema that serves the default queries'
+    /// comparisons of `column` of `users` (`None` for `id`: the primary key).
+    pub fn reference_index(self, column: &str) -> Option<String> {
+        match (self, column) {
+            (_, "id") => None,
+            (Self::Postgres, column) => Some(format!("users_{column}_lower")),
+            (Self::MySql, "username") => Some("users_username_id".to_owned()),
+            (Self::MySql, column) => Some(format!("users_{column}")),
+            (Self::Sqlite, column) => Some(format!("users_{column}_nocase")),
+        }
+    }
+
+    /// The reference schema's `CREATE INDEX` statement for the index `name`.
+    pub fn reference_index_sql(self, name: &str) -> Option<&'static str> {
+        let start = format!("CREATE INDEX {name} ON ");
+        self.reference_schema()
+            .lines()
+            .map(str::trim)
+            .find(|line| line.starts_with(&start))
     }
 
     /// Name used in logs, metrics and `check` output.

@@ -309,10 +309,8 @@ impl Store {
         Ok(users)
     }
 
-    /// Runs `search_users` or `count_users` for Keycloak's search `text`:
-    /// the default in the shape of the request (no filter for everyone, one
-    /// pattern per word otherwise), or the configured query with the whole
-    /// text as one pattern. See [`Search`].
+    /// Runs `search_users` or `count_users` for Keycloak's search `text`
+    /// (see [`Store::search_statement`]).
     async fn run_search(
         &self,
         name: QueryName,
@@ -321,19 +319,31 @@ impl Store {
         max: u32,
         max_rows: usize,
     ) -> Result<Vec<Record>, StoreError> {
+        match self.search_statement(name, text, first, max) {
+            Some((template, params)) => self.run_template(name, template, &params, max_rows).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The statement and parameters that `search_users` or `count_users`
+    /// runs for Keycloak's search `text`: the default in the shape of the
+    /// request (no filter for everyone, one pattern per word otherwise), or
+    /// the configured query with the whole text as one pattern. See
+    /// [`Search`].
+    pub fn search_statement(
+        &self,
+        name: QueryName,
+        text: &str,
+        first: u32,
+        max: u32,
+    ) -> Option<(&Template, Vec<(&'static str, Param)>)> {
         let search = match Search::parse(text) {
             Search::Terms(_) if !self.split_words => Search::Terms(vec![search_pattern(text)]),
             search => search,
         };
         match self.search_shapes.get(&(name, search.terms())) {
-            Some(template) => {
-                let params = search.params(first, max);
-                self.run_template(name, template, &params, max_rows).await
-            }
-            None => {
-                let params = search_params(text, first, max);
-                self.run(name, &params, max_rows).await
-            }
+            Some(template) => Some((template, search.params(first, max))),
+            None => Some((self.queries.get(&name)?, search_params(text, first, max))),
         }
     }
 

@@ -1,5 +1,10 @@
-//! `check`: configuration, connectivity, every configured query and the
-//! session's read-only flag, as a readable report with an exit code.
+//! `check`: configuration, connectivity, every configured query, the
+//! session's read-only flag and the plans of the lookups and searches, as a
+//! readable report with an exit code.
+
+mod plans;
+
+pub use self::plans::{inspect as inspect_plans, log_full_scans, Finding, Outcome};
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -14,6 +19,8 @@ use crate::store::{QueryName, Store};
 pub enum Status {
     Ok,
     Skip,
+    /// Works, but will not at scale: a plan that reads a whole table.
+    Warn,
     Fail,
 }
 
@@ -42,7 +49,12 @@ impl Report {
 
     /// True when nothing failed.
     pub fn passed(&self) -> bool {
-        self.lines.iter().all(|l| l.status != Status::Fail)
+        self.count(Status::Fail) == 0
+    }
+
+    /// How many lines have `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.lines.iter().filter(|l| l.status == status).count()
     }
 
     /// The report as aligned text lines with a closing summary.
@@ -52,22 +64,23 @@ impl Report {
             let status = match line.status {
                 Status::Ok => "ok  ",
                 Status::Skip => "skip",
+                Status::Warn => "WARN",
                 Status::Fail => "FAIL",
             };
             let _ = writeln!(out, "[{status}] {:<32} {}", line.subject, line.detail);
         }
-        let failed = self
-            .lines
-            .iter()
-            .filter(|l| l.status == Status::Fail)
-            .count();
-        let _ = if failed == 0 {
-            writeln!(
+        let (failed, warned) = (self.count(Status::Fail), self.count(Status::Warn));
+        let _ = match (failed, warned) {
+            (0, 0) => writeln!(
                 out,
                 "check passed: the gateway can serve this database read-only"
-            )
-        } else {
-            writeln!(out, "check failed: {failed} problem(s) above")
+            ),
+            (0, warned) => writeln!(
+                out,
+                "check passed with {warned} warning(s): the gateway can serve this database \
+                 read-only, but the plans marked WARN read a whole table on every request"
+            ),
+            (failed, _) => writeln!(out, "check failed: {failed} problem(s) above"),
         };
         out
     }
@@ -75,12 +88,13 @@ impl Report {
 
 /// Exit code of `check` for a broken configuration file.
 pub const EXIT_CONFIG: u8 = 2;
-/// Exit code of `check` when the configuration loads but a check fails.
+/// Exit code of `check` when the configuration loads but a check fails,
+/// and of `check --strict` on a warning.
 pub const EXIT_FAILED: u8 = 1;
 
 /// Runs every check for the configuration at `path`, prints the report and
-/// returns the process exit code.
-pub async fn run(path: &Path) -> u8 {
+/// returns the process exit code; with `strict`, warnings fail too.
+pub async fn run(path: &Path, strict: bool) -> u8 {
     let settings = match Settings::load(path) {
         Ok(settings) => settings,
         Err(err) => {
@@ -111,7 +125,7 @@ pub async fn run(path: &Path) -> u8 {
     );
     let report = inspect(&settings, pool, report).await;
     print!("{}", report.render());
-    if report.passed() {
+    if report.passed() && !(strict && report.count(Status::Warn) > 0) {
         0
     } else {
         EXIT_FAILED
@@ -208,6 +222,26 @@ pub async fn inspect(settings: &Settings, pool: Pool, mut report: Report) -> Rep
                 }
             }
             Err(err) => report.push(Status::Fail, subject, format!("{origin}; {err}")),
+        }
+    }
+    for outcome in plans::inspect(&store, &settings.queries).await {
+        let subject = format!("plan {}", outcome.query.key());
+        match outcome.result {
+            Ok(findings) if findings.is_empty() => report.push(
+                Status::Ok,
+                subject,
+                format!("{}: index-driven", outcome.shape),
+            ),
+            Ok(findings) => {
+                for finding in findings {
+                    report.push(Status::Warn, finding.subject(), finding.detail());
+                }
+            }
+            Err(err) => report.push(
+                Status::Skip,
+                subject,
+                format!("{}: the database did not explain it: {err}", outcome.shape),
+            ),
         }
     }
     if store.has_change_log() {
