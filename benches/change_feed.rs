@@ -43,8 +43,8 @@ use anyhow::{ensure, Context};
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::bench::{
-    clock_ticks_per_second, cpu_ticks, cpus, load_average, ms, number_from_env, real_run,
-    toml_string, verdict, write_json, Percentiles, XorShift,
+    clock_ticks_per_second, cpu_ticks, cpus, keycloak_log_summary, keycloak_version, load_average,
+    ms, number_from_env, real_run, toml_string, verdict, write_json, Percentiles, XorShift,
 };
 use support::dba::Session;
 use support::faults::GatewayProcess;
@@ -82,7 +82,6 @@ const DOWN_TRIAL_SLACK: Duration = Duration::from_secs(10);
 const DOWN_MAX_STALENESS_MS: u64 = 5_000;
 /// `maxStalenessMs` of the feed-on realms: an hour, far beyond any trial.
 const FEED_MAX_STALENESS_MS: u64 = 3_600_000;
-const POM: &str = include_str!("../keycloak-provider/pom.xml");
 
 struct Plan {
     trials: usize,
@@ -163,7 +162,7 @@ async fn main() -> anyhow::Result<()> {
     let idle = idle_cpu(kc, &http, &plan).await?;
 
     let load_at_end = load_average();
-    let log = log_summary(&kc.log_text());
+    let log = keycloak_log_summary(&kc.log_text());
     let report = Report {
         plan: &plan,
         staleness: &staleness,
@@ -803,28 +802,6 @@ struct Report<'a> {
     log: &'a [(String, usize)],
 }
 
-/// Keycloak's WARN and ERROR lines, digits masked so that alike lines group,
-/// most frequent first.
-fn log_summary(log: &str) -> Vec<(String, usize)> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for line in log.lines() {
-        let Some(at) = line.find(" WARN ").or_else(|| line.find(" ERROR ")) else {
-            continue;
-        };
-        let shape: String = line[at + 1..]
-            .chars()
-            .map(|c| if c.is_ascii_digit() { '#' } else { c })
-            .take(200)
-            .collect();
-        match counts.iter_mut().find(|(known, _)| *known == shape) {
-            Some((_, count)) => *count += 1,
-            None => counts.push((shape, 1)),
-        }
-    }
-    counts.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
-    counts
-}
-
 impl StalenessCase {
     /// p99 of COMMIT -> reflecting login, a timed-out trial counting as endless.
     fn p99_with_timeouts(&self) -> Option<Duration> {
@@ -1072,11 +1049,4 @@ impl Report<'_> {
         });
         write_json("change_feed", &document)
     }
-}
-
-/// `<keycloak.version>` of the provider's pom.
-fn keycloak_version() -> &'static str {
-    POM.split_once("<keycloak.version>")
-        .and_then(|(_, rest)| rest.split_once("</keycloak.version>"))
-        .map_or("unknown", |(version, _)| version.trim())
 }

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context};
-use bench::{nearest_rank, real_run, toml_string};
+use bench::{nearest_rank, number_from_env, real_run, toml_string};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -98,25 +98,10 @@ impl Plan {
         }
         Ok(Self {
             full,
-            iterations: count_from_env("VERIFY_TIMING_ITERATIONS", 200, 1)?,
-            warmup: count_from_env("VERIFY_TIMING_WARMUP", 20, 0)?,
+            iterations: number_from_env("VERIFY_TIMING_ITERATIONS", 200, 1, MAX_ITERATIONS)?,
+            warmup: number_from_env("VERIFY_TIMING_WARMUP", 20, 0, MAX_ITERATIONS)?,
         })
     }
-}
-
-fn count_from_env(name: &str, default: usize, min: usize) -> anyhow::Result<usize> {
-    let Ok(text) = std::env::var(name) else {
-        return Ok(default);
-    };
-    let value: usize = text
-        .trim()
-        .parse()
-        .with_context(|| format!("{name}={text:?} is not a whole number"))?;
-    ensure!(
-        (min..=MAX_ITERATIONS).contains(&value),
-        "{name} must be within {min}..={MAX_ITERATIONS}, not {value}"
-    );
-    Ok(value)
 }
 
 /// The gateway on a loopback port, with its database in a temporary directory.

@@ -1,6 +1,8 @@
 //! Connection pools whose every session is read-only at the database's own level.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
@@ -44,16 +46,15 @@ impl Pool {
                     // A startup parameter, so it holds from the session's first statement on.
                     options = options.options([("default_transaction_read_only", "on")]);
                 }
-                // sqlx prepares every statement once per connection. After five
-                // runs PostgreSQL may switch to a generic plan, made without the
-                // values, and that plan cannot turn `LIKE $1` into a range of a
-                // prefix index: every search would read the whole table.
-                options = options.options([("plan_cache_mode", "force_custom_plan")]);
                 if statement_ms > 0 {
                     options = options.options([("statement_timeout", statement_ms.to_string())]);
                 }
                 Self::Postgres(
                     PgPoolOptions::new()
+                        // No ping before every statement: a round trip per
+                        // query. A connection that died fails its statement,
+                        // is closed, and that request answers 503.
+                        .test_before_acquire(false)
                         .max_connections(settings.max_connections)
                         .acquire_timeout(acquire)
                         .connect_lazy_with(options),
@@ -62,18 +63,22 @@ impl Pool {
             Dialect::MySql => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
                 let options = MySqlConnectOptions::from_str(&url)?;
+                let flag = Arc::new(ReadOnlyFlag::default());
                 Self::MySql(
                     MySqlPoolOptions::new()
+                        // The read-only check below is a round trip already.
+                        .test_before_acquire(false)
                         .max_connections(settings.max_connections)
                         .acquire_timeout(acquire)
                         .before_acquire(move |conn, _meta| {
+                            let flag = Arc::clone(&flag);
                             Box::pin(async move {
                                 if !read_only {
                                     return Ok(true);
                                 }
                                 // Set once per connection, so a configured query
                                 // could lift it; a connection that lost it is dropped.
-                                let still = mysql_session_read_only(conn).await;
+                                let still = flag.read(conn).await;
                                 if !still {
                                     tracing::warn!(
                                         "a database connection is no longer read-only; dropping it"
@@ -145,9 +150,12 @@ impl Pool {
         max_rows: usize,
     ) -> Result<Vec<Record>, DbError> {
         let (sql, binds) = template.render(self.dialect(), params)?;
+        // Only PostgreSQL has generic plans; elsewhere a statement that is
+        // not kept prepared would cost more round trips.
+        let keep_prepared = !(template.is_planned_per_run() && self.dialect() == Dialect::Postgres);
         macro_rules! run {
             ($pool:expr, $decode:ident) => {{
-                let mut query = sqlx::query(&sql);
+                let mut query = sqlx::query(&sql).persistent(keep_prepared);
                 for bind in &binds {
                     query = match bind {
                         Bind::Null => query.bind(None::<String>),
@@ -292,21 +300,34 @@ impl Pool {
     }
 }
 
-/// MariaDB/MySQL: whether this session is still read-only (the variable's
-/// name changed in MariaDB 11.1 and MySQL 8); false when neither answers.
-async fn mysql_session_read_only(conn: &mut sqlx::MySqlConnection) -> bool {
-    for sql in [
-        "SELECT @@session.transaction_read_only",
-        "SELECT @@session.tx_read_only",
-    ] {
-        if let Ok(flag) = sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(&mut *conn)
-            .await
-        {
-            return flag != 0;
+/// The names of MariaDB/MySQL's read-only session variable
+/// (`transaction_read_only` since MariaDB 11.1 and MySQL 8, `tx_read_only`
+/// before), in the order tried.
+const READ_ONLY_VARIABLES: [&str; 2] = [
+    "SELECT @@session.transaction_read_only",
+    "SELECT @@session.tx_read_only",
+];
+
+/// Which of [`READ_ONLY_VARIABLES`] this server answers, learned on first
+/// use, so that every later check is one round trip.
+#[derive(Debug, Default)]
+struct ReadOnlyFlag(AtomicUsize);
+
+impl ReadOnlyFlag {
+    /// The session's read-only flag; false when no variable answers.
+    async fn read(&self, conn: &mut sqlx::MySqlConnection) -> bool {
+        let known = self.0.load(Ordering::Relaxed);
+        for i in (0..READ_ONLY_VARIABLES.len()).map(|k| (known + k) % READ_ONLY_VARIABLES.len()) {
+            if let Ok(flag) = sqlx::query_scalar::<_, i64>(READ_ONLY_VARIABLES[i])
+                .fetch_one(&mut *conn)
+                .await
+            {
+                self.0.store(i, Ordering::Relaxed);
+                return flag != 0;
+            }
         }
+        false
     }
-    false
 }
 
 fn names<C: Column>(columns: &[C]) -> Vec<String> {

@@ -6,6 +6,8 @@ use super::{DbError, Dialect, Param};
 #[derive(Debug, Clone)]
 pub struct Template {
     pieces: Vec<Piece>,
+    /// Planned anew with its values on every run (see [`Template::planned_per_run`]).
+    per_run: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -70,7 +72,26 @@ impl Template {
         if !text.is_empty() {
             pieces.push(Piece::Sql(text));
         }
-        Self { pieces }
+        Self {
+            pieces,
+            per_run: false,
+        }
+    }
+
+    /// This template, planned by PostgreSQL with the values of each run
+    /// instead of prepared once per connection. A prepared statement may
+    /// switch to a generic plan, made without the values, after five runs,
+    /// and a generic plan cannot turn `LIKE $1` into a range of a prefix
+    /// index: every search would read the whole table. Lookups keep their
+    /// prepared statements, whose generic plans use their indexes.
+    pub fn planned_per_run(mut self) -> Self {
+        self.per_run = true;
+        self
+    }
+
+    /// True for a template made with [`Template::planned_per_run`].
+    pub fn is_planned_per_run(&self) -> bool {
+        self.per_run
     }
 
     /// The parameter names used, in order of appearance (with repeats).

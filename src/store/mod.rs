@@ -7,6 +7,7 @@ mod rows;
 mod search;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::Instrument;
@@ -49,10 +50,11 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
-    queries: HashMap<QueryName, Template>,
+    /// Shared: the app state, and so the store, is cloned for every request.
+    queries: Arc<HashMap<QueryName, Template>>,
     /// The default `search_users` and `count_users` per request shape, keyed
     /// by the number of words (0: everyone); only for those not configured.
-    search_shapes: HashMap<(QueryName, usize), Template>,
+    search_shapes: Arc<HashMap<(QueryName, usize), Template>>,
     /// False when `[queries]` configures search or count: then both get the
     /// whole text as one `:search` pattern, so that page and count agree.
     split_words: bool,
@@ -88,13 +90,18 @@ impl Store {
         metrics: Option<Metrics>,
     ) -> Result<Self, StoreError> {
         let dialect = pool.dialect();
+        let searches = [QueryName::SearchUsers, QueryName::CountUsers];
+        // Searches and counts are planned for their own patterns.
+        let template = |name: QueryName, sql: &str| match searches.contains(&name) {
+            true => Template::parse(sql).planned_per_run(),
+            false => Template::parse(sql),
+        };
         let mut queries = HashMap::new();
         for name in QueryName::ALL {
             if let Some(sql) = name.default_sql(dialect) {
-                queries.insert(name, Template::parse(&sql));
+                queries.insert(name, template(name, &sql));
             }
         }
-        let searches = [QueryName::SearchUsers, QueryName::CountUsers];
         let split_words = searches.iter().all(|q| !overrides.contains_key(q.key()));
         let mut search_shapes = HashMap::new();
         for name in searches {
@@ -103,7 +110,7 @@ impl Store {
             }
             for terms in 0..=MAX_SEARCH_TERMS {
                 if let Some(sql) = name.default_search_sql(dialect, terms) {
-                    search_shapes.insert((name, terms), Template::parse(&sql));
+                    search_shapes.insert((name, terms), template(name, &sql));
                 }
             }
         }
@@ -115,7 +122,7 @@ impl Store {
         for (key, sql) in overrides {
             let name = QueryName::from_key(key)
                 .ok_or_else(|| StoreError::Config(format!("unknown query name '{key}'")))?;
-            let template = Template::parse(sql);
+            let template = template(name, sql);
             if let Some(bad) = template.param_names().find(|p| !name.params().contains(p)) {
                 let allowed: Vec<String> = name.params().iter().map(|p| format!(":{p}")).collect();
                 return Err(StoreError::Config(format!(
@@ -143,8 +150,8 @@ impl Store {
         }
         Ok(Self {
             pool,
-            queries,
-            search_shapes,
+            queries: Arc::new(queries),
+            search_shapes: Arc::new(search_shapes),
             split_words,
             metrics: metrics.map(StoreMetrics),
             deadline: None,

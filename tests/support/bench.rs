@@ -238,3 +238,115 @@ impl XorShift {
         Duration::from_millis(self.below(limit.as_millis() as u64))
     }
 }
+
+impl XorShift {
+    /// A generator of its own for each of several workers: seed each from one
+    /// [`XorShift::seeded`] (any seed works; 0 is made odd).
+    pub fn from_seed(seed: u64) -> Self {
+        Self(seed | 1)
+    }
+}
+
+/// `<keycloak.version>` of the provider's pom: the Keycloak the benchmarks run.
+pub fn keycloak_version() -> &'static str {
+    const POM: &str = include_str!("../../keycloak-provider/pom.xml");
+    POM.split_once("<keycloak.version>")
+        .and_then(|(_, rest)| rest.split_once("</keycloak.version>"))
+        .map_or("unknown", |(version, _)| version.trim())
+}
+
+/// Keycloak's WARN and ERROR lines, digits masked so that alike lines group,
+/// most frequent first.
+pub fn keycloak_log_summary(log: &str) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for line in log.lines() {
+        let Some(at) = line.find(" WARN ").or_else(|| line.find(" ERROR ")) else {
+            continue;
+        };
+        let shape: String = line[at + 1..]
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '#' } else { c })
+            .take(200)
+            .collect();
+        match counts.iter_mut().find(|(known, _)| *known == shape) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((shape, 1)),
+        }
+    }
+    counts.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
+    counts
+}
+
+/// `root` and every process below it, each with its command name
+/// (`/proc/<pid>/comm`, at most 15 characters): e.g. the servers a benchmark
+/// started, with the JVM under `kc.sh` and the backends under `postgres`.
+pub fn process_tree(root: u32) -> Vec<(u32, String)> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let parent = stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|ppid| ppid.parse::<u32>().ok());
+        if let Some(parent) = parent {
+            parents.push((pid, parent));
+        }
+    }
+    let mut tree = vec![root];
+    let mut next = 0;
+    while next < tree.len() {
+        let parent = tree[next];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(pid, _)| *pid),
+        );
+        next += 1;
+    }
+    tree.into_iter()
+        .filter_map(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            Some((pid, comm.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// Busy and total clock ticks of all CPUs together, from the first line of
+/// `/proc/stat` (busy: everything but idle and iowait).
+pub fn machine_ticks() -> anyhow::Result<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").context("reading /proc/stat")?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("cpu "))
+        .context("no cpu line in /proc/stat")?
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .context("unexpected /proc/stat")?;
+    ensure!(fields.len() >= 5, "short cpu line in /proc/stat");
+    // user nice system idle iowait irq softirq steal (guest time is in user already)
+    let total: u64 = fields.iter().take(8).sum();
+    Ok((total - fields[3] - fields[4], total))
+}
+
+/// utime + stime of the calling thread (`/proc/thread-self/stat`), in clock ticks.
+pub fn thread_cpu_ticks() -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat")
+        .context("reading /proc/thread-self/stat")?;
+    let rest = stat
+        .rsplit_once(") ")
+        .map(|(_, rest)| rest)
+        .context("unexpected /proc/thread-self/stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    ensure!(fields.len() > 12, "short /proc/thread-self/stat");
+    Ok(fields[11].parse::<u64>()? + fields[12].parse::<u64>()?)
+}

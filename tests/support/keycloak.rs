@@ -286,6 +286,31 @@ impl Keycloak {
         settings: &[(&str, &str)],
         realm_extra: Value,
     ) -> Realm {
+        let name = self.realm_without_federation(realm_extra).await;
+        let mut component = json!({
+            "name": "legacy users",
+            "providerId": "userstore-gateway",
+            "providerType": "org.keycloak.storage.UserStorageProvider",
+            "config": {
+                "gatewayUrl": [gateway_url],
+                "apiToken": [token],
+                "connectTimeoutMs": ["2000"],
+                "requestTimeoutMs": ["5000"],
+                "enabled": ["true"],
+                "priority": ["0"],
+                "cachePolicy": ["NO_CACHE"]
+            }
+        });
+        for (key, value) in settings {
+            component["config"][*key] = json!([value]);
+        }
+        let component_id = self.add_component(&name, component).await;
+        Realm { name, component_id }
+    }
+
+    /// A realm with the roles and client the tests expect (as in
+    /// [`Keycloak::realm`]) and no user federation; its name.
+    pub async fn realm_without_federation(&self, realm_extra: Value) -> String {
         static NEXT: AtomicU32 = AtomicU32::new(1);
         let name = format!(
             "e2e-{}-{}",
@@ -328,35 +353,24 @@ impl Keycloak {
                 .await;
             assert_eq!(r.status, 201, "create client role {role}");
         }
+        name
+    }
+
+    /// Adds `component` (a user federation provider, say) to the realm
+    /// `realm`, whose id goes into its `parentId`; the component's id.
+    pub async fn add_component(&self, realm: &str, mut component: Value) -> String {
         let realm_id = self
-            .admin(Method::GET, &format!("/{name}"), None)
+            .admin(Method::GET, &format!("/{realm}"), None)
             .await
             .body["id"]
             .as_str()
             .expect("realm id")
             .to_owned();
-        let mut component = json!({
-            "name": "legacy users",
-            "providerId": "userstore-gateway",
-            "providerType": "org.keycloak.storage.UserStorageProvider",
-            "parentId": realm_id,
-            "config": {
-                "gatewayUrl": [gateway_url],
-                "apiToken": [token],
-                "connectTimeoutMs": ["2000"],
-                "requestTimeoutMs": ["5000"],
-                "enabled": ["true"],
-                "priority": ["0"],
-                "cachePolicy": ["NO_CACHE"]
-            }
-        });
-        for (key, value) in settings {
-            component["config"][*key] = json!([value]);
-        }
+        component["parentId"] = json!(realm_id);
         let component = self
             .admin(
                 Method::POST,
-                &format!("/{name}/components"),
+                &format!("/{realm}/components"),
                 Some(component),
             )
             .await;
@@ -365,10 +379,7 @@ impl Keycloak {
             "create the user federation component: {}",
             component.body
         );
-        Realm {
-            name,
-            component_id: last_segment(component.location.as_deref()),
-        }
+        last_segment(component.location.as_deref())
     }
 
     /// The password grant for `testclient`: status and body.

@@ -40,6 +40,7 @@ pub mod faults;
 #[macro_use]
 pub mod gateway;
 pub mod keycloak;
+pub mod ldap;
 mod mariadb;
 mod postgres;
 mod process;
