@@ -754,23 +754,7 @@ async fn drive(
             turn
         });
     }
-    let mut total = Turn::default();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(turn) => {
-                total.logins += turn.logins;
-                total.failures += turn.failures;
-                total.latencies.extend(turn.latencies);
-                total.failure_samples.extend(turn.failure_samples);
-            }
-            Err(err) => {
-                total.failures += 1;
-                total.failure_samples.push(format!("client task: {err}"));
-            }
-        }
-    }
-    total.elapsed = started.elapsed();
-    total
+    collect(tasks, started).await
 }
 
 /// One realm's warm-up and turns.

@@ -43,34 +43,6 @@ const MYSQL_INDEXES: &str =
 /// The most plan lines read; a plan is a few lines per table.
 const MAX_PLAN_LINES: usize = 1000;
 
-macro_rules! bound {
-    ($sql:expr, $binds:expr) => {{
-        let mut query = sqlx::query($sql);
-        for bind in $binds {
-            query = match bind {
-                Bind::Null => query.bind(None::<String>),
-                Bind::Text(s) => query.bind(s.as_str()),
-                Bind::Int(n) => query.bind(*n),
-            };
-        }
-        query
-    }};
-}
-
-macro_rules! collect {
-    ($rows:expr, $decode:ident) => {{
-        let mut rows = $rows;
-        let mut records = Vec::new();
-        while records.len() < MAX_PLAN_LINES {
-            match rows.try_next().await? {
-                Some(row) => records.push($decode(&row)?),
-                None => break,
-            }
-        }
-        records
-    }};
-}
-
 impl Pool {
     /// The steps of the plan of `template` with `params` that read a whole
     /// table, with full scans priced out (see the module documentation).
@@ -90,7 +62,11 @@ impl Pool {
                 let mut tx = pool.begin().await?;
                 tx.execute("SET LOCAL enable_seqscan = off").await?;
                 let explain = format!("EXPLAIN {sql}");
-                let lines = collect!(bound!(&explain, &binds).fetch(&mut *tx), decode_pg);
+                let lines = collect!(
+                    bound!(&explain, &binds).fetch(&mut *tx),
+                    decode_pg,
+                    MAX_PLAN_LINES
+                );
                 let mut scans = Vec::new();
                 for table in postgres_full_reads(&lines) {
                     let estimate = sqlx::query_scalar::<_, f32>(
@@ -127,7 +103,11 @@ impl Pool {
                 conn.close_on_drop();
                 conn.execute("SET SESSION max_seeks_for_key = 1").await?;
                 let explain = format!("EXPLAIN {sql}");
-                let rows = collect!(bound!(&explain, &binds).fetch(&mut *conn), decode_mysql);
+                let rows = collect!(
+                    bound!(&explain, &binds).fetch(&mut *conn),
+                    decode_mysql,
+                    MAX_PLAN_LINES
+                );
                 let mut scans = Vec::new();
                 // Derived tables (<derived2>) are the statement's own subqueries.
                 for alias in mysql_scans(&rows).filter(|alias| !alias.starts_with('<')) {
@@ -141,8 +121,11 @@ impl Pool {
                         .await?;
                     if !indexes.is_empty() {
                         let forced = format!("EXPLAIN {}", force_indexes(&sql, &table, &indexes));
-                        let rows =
-                            collect!(bound!(&forced, &binds).fetch(&mut *conn), decode_mysql);
+                        let rows = collect!(
+                            bound!(&forced, &binds).fetch(&mut *conn),
+                            decode_mysql,
+                            MAX_PLAN_LINES
+                        );
                         if !mysql_scans(&rows).any(|scanned| scanned == alias) {
                             continue;
                         }
@@ -158,7 +141,11 @@ impl Pool {
             Self::Sqlite(pool) => {
                 let mut conn = pool.acquire().await?;
                 let explain = format!("EXPLAIN QUERY PLAN {sql}");
-                let rows = collect!(bound!(&explain, &binds).fetch(&mut *conn), decode_sqlite);
+                let rows = collect!(
+                    bound!(&explain, &binds).fetch(&mut *conn),
+                    decode_sqlite,
+                    MAX_PLAN_LINES
+                );
                 let mut scans = Vec::new();
                 for alias in rows.iter().filter_map(|row| sqlite_scan(row, filtered)) {
                     let table = table_of_alias(&sql, &alias);

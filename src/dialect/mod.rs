@@ -2,6 +2,37 @@
 //! one seam: `:name` templates rendered to each placeholder syntax
 //! ([`Template`]), read-only pools ([`Pool`]), rows decoded into [`Record`]s.
 
+/// `sqlx::query(sql)` with each [`template::Bind`] bound in order.
+macro_rules! bound {
+    ($sql:expr, $binds:expr) => {{
+        let mut query = sqlx::query($sql);
+        for bind in $binds {
+            query = match bind {
+                Bind::Null => query.bind(None::<String>),
+                Bind::Text(s) => query.bind(s.as_str()),
+                Bind::Int(n) => query.bind(*n),
+            };
+        }
+        query
+    }};
+}
+
+/// The first `$max` rows of the stream `$rows`, decoded with `$decode`;
+/// later rows are never read.
+macro_rules! collect {
+    ($rows:expr, $decode:ident, $max:expr) => {{
+        let mut rows = $rows;
+        let mut records = Vec::new();
+        while records.len() < $max {
+            match rows.try_next().await? {
+                Some(row) => records.push($decode(&row)?),
+                None => break,
+            }
+        }
+        records
+    }};
+}
+
 mod decode;
 mod explain;
 mod pool;

@@ -155,23 +155,8 @@ impl Pool {
         let keep_prepared = !(template.is_planned_per_run() && self.dialect() == Dialect::Postgres);
         macro_rules! run {
             ($pool:expr, $decode:ident) => {{
-                let mut query = sqlx::query(&sql).persistent(keep_prepared);
-                for bind in &binds {
-                    query = match bind {
-                        Bind::Null => query.bind(None::<String>),
-                        Bind::Text(s) => query.bind(s.as_str()),
-                        Bind::Int(n) => query.bind(*n),
-                    };
-                }
-                let mut rows = query.fetch($pool);
-                let mut records = Vec::new();
-                while records.len() < max_rows {
-                    match rows.try_next().await? {
-                        Some(row) => records.push($decode(&row)?),
-                        None => break,
-                    }
-                }
-                Ok(records)
+                let query = bound!(&sql, &binds).persistent(keep_prepared);
+                Ok(collect!(query.fetch($pool), $decode, max_rows))
             }};
         }
         match self {
