@@ -38,8 +38,16 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
     },
-    /// Read a password on stdin and print a SHA-512 crypt ($6$) hash of it.
-    Hash,
+    /// Read a password on stdin and print a hash of it, ready for the
+    /// password_hash column: SHA-512 crypt ($6$) unless --scheme says otherwise.
+    Hash {
+        /// One of sha512-crypt, sha256-crypt, bcrypt, bcrypt_sha256_django,
+        /// argon2id, argon2i, pbkdf2_sha1, pbkdf2_sha256, pbkdf2_sha256_django,
+        /// pbkdf2_sha512, pbkdf2_sha512_hex, scrypt_werkzeug (the schemes with a
+        /// safe maker; the others are verified but never made).
+        #[arg(long, default_value = "sha512-crypt", value_parser = parse_scheme)]
+        scheme: password::Scheme,
+    },
     /// Check configuration, connectivity, every query, the read-only session
     /// and the plans of the lookups and searches.
     Check {
@@ -57,7 +65,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { config, strict } => ExitCode::from(check::run(&config, strict).await),
-        Command::Hash => match hash() {
+        Command::Hash { scheme } => match hash(scheme) {
             Ok(line) => {
                 println!("{line}");
                 ExitCode::SUCCESS
@@ -107,8 +115,16 @@ async fn serve(config: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A `--scheme` value: a scheme's name (see `password::Scheme::name`).
+fn parse_scheme(name: &str) -> Result<password::Scheme, String> {
+    password::Scheme::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = password::Scheme::ALL.iter().map(|s| s.name()).collect();
+        format!("unknown scheme; known: {}", known.join(", "))
+    })
+}
+
 /// Reads one password (without echo on a terminal) and hashes it.
-fn hash() -> anyhow::Result<String> {
+fn hash(scheme: password::Scheme) -> anyhow::Result<String> {
     let password = if std::io::stdin().is_terminal() {
         rpassword::prompt_password("Password: ")?
     } else {
@@ -117,5 +133,5 @@ fn hash() -> anyhow::Result<String> {
         line.trim_end_matches(['\n', '\r']).to_owned()
     };
     anyhow::ensure!(!password.is_empty(), "empty password; nothing to hash");
-    Ok(password::hash_sha512(&password))
+    password::make_hash(scheme, &password).map_err(anyhow::Error::from)
 }

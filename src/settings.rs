@@ -128,18 +128,38 @@ pub struct AuthSettings {
     pub api_tokens: Vec<Secret>,
 }
 
-/// `[hashing]`
+/// `[hashing]`: the per-scheme cost caps (see [`Limits`]), the concurrency of hashing and
+/// the pepper of `bcrypt_peppered` hashes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HashingSettings {
-    /// Highest sha-crypt `rounds=` that is still computed.
+    /// Highest sha-crypt `rounds=` (and Symfony iteration count) that is still computed.
     pub max_rounds: u32,
     /// Highest bcrypt cost that is still computed.
     pub max_bcrypt_cost: u32,
+    /// Highest phpass log2 iteration count.
+    pub max_phpass_cost: u32,
+    /// Highest PBKDF2 iteration count.
+    pub max_pbkdf2_iterations: u32,
+    /// Highest argon2 memory in KiB.
+    pub max_argon2_memory_kib: u32,
+    /// Highest argon2 pass count.
+    pub max_argon2_iterations: u32,
+    /// Highest argon2 lane count.
+    pub max_argon2_parallelism: u32,
+    /// Highest scrypt log2 N.
+    pub max_scrypt_log_n: u32,
+    /// Highest scrypt r.
+    pub max_scrypt_r: u32,
+    /// Highest scrypt p.
+    pub max_scrypt_p: u32,
     /// Longest password (in bytes) that is still hashed.
     pub max_password_bytes: usize,
     /// How many hashes may be computed at once; 0 means one per CPU.
     pub max_concurrent: usize,
+    /// The pepper Devise appended before bcrypt, for `{CLERK:bcrypt_peppered}` values that
+    /// do not carry their own. A secret like a token: set it from the environment.
+    pub bcrypt_pepper: Option<Secret>,
 }
 
 impl Default for HashingSettings {
@@ -148,8 +168,17 @@ impl Default for HashingSettings {
         Self {
             max_rounds: limits.max_rounds,
             max_bcrypt_cost: limits.max_bcrypt_cost,
+            max_phpass_cost: limits.max_phpass_cost,
+            max_pbkdf2_iterations: limits.max_pbkdf2_iterations,
+            max_argon2_memory_kib: limits.max_argon2_memory_kib,
+            max_argon2_iterations: limits.max_argon2_iterations,
+            max_argon2_parallelism: limits.max_argon2_parallelism,
+            max_scrypt_log_n: limits.max_scrypt_log_n,
+            max_scrypt_r: limits.max_scrypt_r,
+            max_scrypt_p: limits.max_scrypt_p,
             max_password_bytes: limits.max_password_bytes,
             max_concurrent: 0,
+            bcrypt_pepper: None,
         }
     }
 }
@@ -160,6 +189,14 @@ impl HashingSettings {
         Limits {
             max_rounds: self.max_rounds,
             max_bcrypt_cost: self.max_bcrypt_cost,
+            max_phpass_cost: self.max_phpass_cost,
+            max_pbkdf2_iterations: self.max_pbkdf2_iterations,
+            max_argon2_memory_kib: self.max_argon2_memory_kib,
+            max_argon2_iterations: self.max_argon2_iterations,
+            max_argon2_parallelism: self.max_argon2_parallelism,
+            max_scrypt_log_n: self.max_scrypt_log_n,
+            max_scrypt_r: self.max_scrypt_r,
+            max_scrypt_p: self.max_scrypt_p,
             max_password_bytes: self.max_password_bytes,
         }
     }

@@ -1,15 +1,20 @@
 //! Password verification: stored-hash policy, dummy work for unknown users,
 //! and hashing off the async threads with a bounded number at once.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use crate::metrics::Metrics;
-use crate::password::{CryptHash, Limits, Scheme, Verdict};
-use crate::settings::HashingSettings;
+use crate::password::{claimed_hasher, HashError, Limits, Scheme, StoredHash, Verdict};
+use crate::settings::{HashingSettings, Secret};
 use crate::store::Credentials;
+
+/// How often a hasher whose stored values keep failing to parse is logged again.
+const UNUSABLE_REPORT_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Why a verification said what it said; a metric label, never shown to callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,14 +42,68 @@ impl Outcome {
     }
 }
 
-/// Verifies passwords against stored crypt(3) hashes.
+/// Verifies passwords against stored hashes.
 pub struct Verifier {
     limits: Limits,
+    pepper: Option<Secret>,
     permits: Arc<Semaphore>,
-    /// Scheme and cost of the last real hash seen, so the dummy work for an
-    /// unknown user costs what a real check costs in this database.
-    dummy_shape: Mutex<(Scheme, u32)>,
+    /// The last real hash computed; its decoy is the work done for an unknown
+    /// user, so that costs what a real check of this database costs: the same
+    /// scheme, cost and parameters.
+    last_real: Mutex<StoredHash>,
+    unusable: UnusableLog,
     metrics: Option<Metrics>,
+}
+
+/// Stored values that are no usable password, counted per hasher: logged at
+/// the first one and then at most every ten minutes, with the count.
+#[derive(Default)]
+struct UnusableLog {
+    seen: Mutex<HashMap<&'static str, Tally>>,
+}
+
+struct Tally {
+    count: u64,
+    reported_at: Instant,
+}
+
+impl UnusableLog {
+    fn record(&self, hasher: &'static str, error: &HashError) {
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        match seen.get_mut(hasher) {
+            None => {
+                seen.insert(
+                    hasher,
+                    Tally {
+                        count: 1,
+                        reported_at: now,
+                    },
+                );
+                tracing::warn!(
+                    hasher,
+                    count = 1,
+                    reason = %error,
+                    "stored password value is no usable password; login refused \
+                     (further ones of this hasher are counted and logged every 10 minutes)"
+                );
+            }
+            Some(tally) => {
+                tally.count += 1;
+                if now.duration_since(tally.reported_at) >= UNUSABLE_REPORT_INTERVAL {
+                    tally.reported_at = now;
+                    tracing::warn!(
+                        hasher,
+                        count = tally.count,
+                        reason = %error,
+                        "stored password values of this hasher are still unusable; logins refused"
+                    );
+                }
+            }
+        }
+    }
 }
 
 impl Verifier {
@@ -56,8 +115,10 @@ impl Verifier {
         };
         Self {
             limits: settings.limits(),
+            pepper: settings.bcrypt_pepper.clone(),
             permits: Arc::new(Semaphore::new(concurrent)),
-            dummy_shape: Mutex::new((Scheme::Sha512Crypt, 5_000)),
+            last_real: Mutex::new(StoredHash::dummy(Scheme::Sha512Crypt, 5_000)),
+            unusable: UnusableLog::default(),
             metrics,
         }
     }
@@ -73,19 +134,8 @@ impl Verifier {
         password: String,
     ) -> Outcome {
         let outcome = self.decide(credentials, password).await;
-        match outcome {
-            Outcome::UnusableHash => {
-                tracing::warn!(
-                    "stored password hash is malformed or of an unsupported scheme; login refused"
-                )
-            }
-            Outcome::OverLimit => tracing::warn!(
-                max_password_bytes = self.limits.max_password_bytes,
-                max_rounds = self.limits.max_rounds,
-                max_bcrypt_cost = self.limits.max_bcrypt_cost,
-                "password or hash cost over the configured limit; refused without hashing"
-            ),
-            _ => tracing::debug!(outcome = outcome.label(), "password checked"),
+        if !matches!(outcome, Outcome::UnusableHash | Outcome::OverLimit) {
+            tracing::debug!(outcome = outcome.label(), "password checked");
         }
         if let Some(m) = &self.metrics {
             m.counter(
@@ -100,6 +150,10 @@ impl Verifier {
     async fn decide(&self, credentials: Option<Credentials>, password: String) -> Outcome {
         // Before anything else, so that every user is refused alike and unhashed.
         if self.limits.password_too_long(&password) {
+            tracing::warn!(
+                max_password_bytes = self.limits.max_password_bytes,
+                "password longer than the configured limit; refused without hashing"
+            );
             return Outcome::OverLimit;
         }
         let (hash, miss) = match credentials {
@@ -112,27 +166,47 @@ impl Verifier {
             Some(Credentials {
                 password_hash: Some(stored),
                 ..
-            }) => match CryptHash::parse(&stored) {
-                Ok(hash) => (Some(hash), Outcome::WrongPassword),
-                Err(_) => (None, Outcome::UnusableHash),
-            },
+            }) => {
+                let pepper = self.pepper.as_ref().map(|p| p.expose().as_bytes());
+                match StoredHash::parse_with_pepper(&stored, pepper) {
+                    Ok(hash) => (Some(hash), Outcome::WrongPassword),
+                    Err(error) => {
+                        let hasher = claimed_hasher(&stored);
+                        self.unusable.record(hasher, &error);
+                        if let Some(m) = &self.metrics {
+                            m.counter(
+                                "userstore_gateway_unusable_hashes_total",
+                                &[("hasher", hasher)],
+                            )
+                            .increment(1);
+                        }
+                        (None, Outcome::UnusableHash)
+                    }
+                }
+            }
         };
         let Some(hash) = hash else {
-            let (scheme, cost) = self
-                .dummy_shape
-                .lock()
-                .map_or((Scheme::Sha512Crypt, 5_000), |s| *s);
-            self.hash_blocking(CryptHash::dummy(scheme, cost), password)
-                .await;
+            let decoy = self.last_real.lock().map_or_else(
+                |_| StoredHash::dummy(Scheme::Sha512Crypt, 5_000),
+                |h| h.as_decoy(),
+            );
+            self.hash_blocking(decoy, password).await;
             return miss;
         };
-        let shape = (hash.scheme(), hash.cost());
+        let real = hash.clone();
         match self.hash_blocking(hash, password).await {
-            Verdict::PasswordTooLong | Verdict::CostTooHigh => Outcome::OverLimit,
+            Verdict::PasswordTooLong | Verdict::CostTooHigh => {
+                tracing::warn!(
+                    scheme = real.scheme().name(),
+                    cost = %real.cost_label(),
+                    "stored hash's cost is over its [hashing] cap; refused without hashing"
+                );
+                Outcome::OverLimit
+            }
             verdict => {
-                // Only hashes that were really computed set the dummy's cost.
-                if let Ok(mut dummy) = self.dummy_shape.lock() {
-                    *dummy = shape;
+                // Only hashes that were really computed become the decoy.
+                if let Ok(mut last) = self.last_real.lock() {
+                    *last = real;
                 }
                 if verdict == Verdict::Match {
                     Outcome::Valid
@@ -143,12 +217,12 @@ impl Verifier {
         }
     }
 
-    async fn hash_blocking(&self, hash: CryptHash, password: String) -> Verdict {
+    async fn hash_blocking(&self, hash: StoredHash, password: String) -> Verdict {
         let Ok(_permit) = self.permits.acquire().await else {
             return Verdict::Mismatch;
         };
         let limits = self.limits.clone();
-        let (scheme, cost) = (hash.scheme(), hash.cost());
+        let (scheme, cost) = (hash.scheme(), hash.cost_label());
         let span = tracing::Span::current();
         let verdict =
             tokio::task::spawn_blocking(move || span.in_scope(|| hash.verify(&password, &limits)))
@@ -159,7 +233,6 @@ impl Verifier {
         // that unknown users cost the same hashing work as known ones.
         if matches!(verdict, Verdict::Match | Verdict::Mismatch) {
             if let Some(m) = &self.metrics {
-                let cost = cost.to_string();
                 let labels = [("scheme", scheme.name()), ("cost", cost.as_str())];
                 m.counter("userstore_gateway_hash_computations_total", &labels)
                     .increment(1);

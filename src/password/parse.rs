@@ -1,7 +1,72 @@
-//! Parsing stored hash strings into [`CryptHash`] fields, refusing anything
-//! glibc/libxcrypt could not have produced.
+//! Parsing stored crypt(3) strings into their fields, refusing anything glibc/libxcrypt
+//! could not have produced, and telling which self-naming form a stored value is in.
 
 use super::*;
+
+/// Parses a stored value that names its hasher itself: RFC 2307 `{SSHA}` and friends, PHC
+/// argon2, phpass, or a crypt(3) string with an optional Dovecot/OpenLDAP `{SCHEME}` prefix.
+pub(super) fn parse_self_named(stored: &str) -> Result<(Scheme, Kind), HashError> {
+    if let Some(parsed) = parse_rfc2307(stored)? {
+        return Ok(parsed);
+    }
+    if stored.starts_with("$argon2") {
+        return parse_argon2(stored, None);
+    }
+    if stored.starts_with("$P$") || stored.starts_with("$H$") {
+        return parse_phpass(stored).map(|fields| (Scheme::Phpass, Kind::Phpass(fields)));
+    }
+    parse_crypt(stored)
+}
+
+/// The scheme a stored value's own identifier names, without checking the rest.
+pub(super) fn self_named_scheme(stored: &str) -> Option<Scheme> {
+    if let Some(scheme) = rfc2307_scheme(stored) {
+        return Some(scheme);
+    }
+    let body = match split_scheme_prefix(stored) {
+        Ok((Some(scheme), _)) => return Some(scheme),
+        Ok((None, body)) => body,
+        Err(_) => return None,
+    };
+    const IDS: [(&str, Scheme); 10] = [
+        ("$6$", Scheme::Sha512Crypt),
+        ("$5$", Scheme::Sha256Crypt),
+        ("$1$", Scheme::Md5Crypt),
+        ("$2a$", Scheme::Bcrypt),
+        ("$2b$", Scheme::Bcrypt),
+        ("$2x$", Scheme::Bcrypt),
+        ("$2y$", Scheme::Bcrypt),
+        ("$argon2id$", Scheme::Argon2id),
+        ("$argon2i$", Scheme::Argon2i),
+        ("$P$", Scheme::Phpass),
+    ];
+    if body.starts_with("$H$") {
+        return Some(Scheme::Phpass);
+    }
+    IDS.iter()
+        .find(|(id, _)| body.starts_with(id))
+        .map(|&(_, scheme)| scheme)
+}
+
+fn parse_crypt(stored: &str) -> Result<(Scheme, Kind), HashError> {
+    let (required, body) = split_scheme_prefix(stored)?;
+    let (scheme, kind) = match (required, parse_body(body)) {
+        (_, Ok(parsed)) => parsed,
+        (None, Err(error)) | (Some(_), Err(error @ HashError::Malformed(_))) => return Err(error),
+        // A prefix promising a scheme that the text is not: the value contradicts itself.
+        (Some(_), Err(HashError::Unsupported(_))) => {
+            return Err(HashError::Malformed(
+                "the {scheme} prefix names a different scheme than the hash uses",
+            ))
+        }
+    };
+    match required {
+        Some(wanted) if wanted != scheme => Err(HashError::Malformed(
+            "the {scheme} prefix names a different scheme than the hash uses",
+        )),
+        _ => Ok((scheme, kind)),
+    }
+}
 
 /// Returns the scheme demanded by a `{...}` prefix (`None` for no prefix or `{CRYPT}`) and
 /// the text after it.
@@ -28,25 +93,26 @@ pub(super) fn split_scheme_prefix(stored: &str) -> Result<(Option<Scheme>, &str)
         ))
 }
 
-pub(super) fn parse_body(body: &str) -> Result<Kind, HashError> {
+fn parse_body(body: &str) -> Result<(Scheme, Kind), HashError> {
     if let Some(rest) = body.strip_prefix("$6$") {
         return parse_sha_fields(rest, SHA512_DIGEST_CHARS, SHA512_UNUSED_TAIL_BITS)
-            .map(Kind::Sha512);
+            .map(|fields| (Scheme::Sha512Crypt, Kind::Sha512(fields)));
     }
     if let Some(rest) = body.strip_prefix("$5$") {
         return parse_sha_fields(rest, SHA256_DIGEST_CHARS, SHA256_UNUSED_TAIL_BITS)
-            .map(Kind::Sha256);
+            .map(|fields| (Scheme::Sha256Crypt, Kind::Sha256(fields)));
     }
     if let Some(rest) = body.strip_prefix("$1$") {
-        return parse_md5(rest);
+        return parse_md5(rest).map(|kind| (Scheme::Md5Crypt, kind));
     }
-    // $2x$ is deliberately absent: it reproduces an old sign-extension bug that the bcrypt
-    // crate does not implement, so non-ASCII passwords would get a different answer.
-    if ["$2a$", "$2b$", "$2y$"]
+    // $2x$ (hashes made by crypt_blowfish before 1.1, with its sign-extension bug) is
+    // computed with that bug, as libxcrypt still does.
+    if ["$2a$", "$2b$", "$2x$", "$2y$"]
         .iter()
         .any(|prefix| body.starts_with(prefix))
     {
-        return parse_bcrypt(body);
+        return parse_bcrypt(body, BcryptInput::Plain)
+            .map(|fields| (Scheme::Bcrypt, Kind::Bcrypt(fields)));
     }
     Err(classify_unrecognised(body))
 }
@@ -128,8 +194,13 @@ pub(super) fn parse_md5(rest: &str) -> Result<Kind, HashError> {
 }
 
 /// `$2?$NN$` + 22 salt characters + 31 digest characters.
-pub(super) fn parse_bcrypt(body: &str) -> Result<Kind, HashError> {
+pub(super) fn parse_bcrypt(body: &str, input: BcryptInput) -> Result<BcryptFields, HashError> {
     let bytes = body.as_bytes();
+    if !matches!(bytes.get(..4), Some(b"$2a$" | b"$2b$" | b"$2x$" | b"$2y$")) {
+        return Err(HashError::Malformed(
+            "bcrypt hash does not start with $2a$, $2b$, $2x$ or $2y$",
+        ));
+    }
     if bytes.len() != BCRYPT_HASH_CHARS {
         return Err(HashError::Malformed(
             "bcrypt hash is not 60 characters long",
@@ -161,10 +232,7 @@ pub(super) fn parse_bcrypt(body: &str) -> Result<Kind, HashError> {
         BCRYPT_DIGEST_UNUSED_TAIL_BITS,
         Field::Digest,
     )?;
-    Ok(Kind::Bcrypt {
-        cost,
-        text: body.into(),
-    })
+    BcryptFields::new(bytes[2], cost, &bytes[7..29], &bytes[29..], input)
 }
 
 /// Tells recognisable foreign schemes (reported as unsupported, so an operator knows a

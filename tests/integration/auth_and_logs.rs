@@ -365,11 +365,15 @@ async fn documented_parameter_bounds_are_the_enforced_ones(vendor: Vendor) {
     }
 }
 
+/// `[hashing] bcrypt_pepper`: a secret like the token.
+const PEPPER: &str = "pepper-never-logged-4711";
+
 async fn logs_warn_about_limits_and_never_contain_secrets(vendor: Vendor) {
     let db = fixture_db(vendor).await;
     let mut gateway = GatewayProcess::start_logging(
         &format!(
-            "[database]\nurl = \"{}\"\n[auth]\napi_tokens = [\"{TOKEN}\"]\n",
+            "[database]\nurl = \"{}\"\n[auth]\napi_tokens = [\"{TOKEN}\"]\n\
+             [hashing]\nbcrypt_pepper = \"{PEPPER}\"\n",
             db.url()
         ),
         "trace",
@@ -429,21 +433,26 @@ async fn logs_warn_about_limits_and_never_contain_secrets(vendor: Vendor) {
             .count()
     };
     assert_eq!(
-        warnings("over the configured limit"),
-        2,
-        "rounds cap and length cap are logged:\n{logs}"
+        warnings("over its [hashing] cap"),
+        1,
+        "the rounds cap is logged:\n{logs}"
     );
     assert_eq!(
-        warnings("malformed or of an unsupported scheme"),
+        warnings("longer than the configured limit"),
         1,
-        "{logs}"
+        "the length cap is logged:\n{logs}"
     );
+    assert_eq!(warnings("no usable password"), 1, "{logs}");
     assert!(
         logs.contains("verify-password"),
         "the run must have logged requests:\n{logs}"
     );
     let hashes = ["$6$xyz$", "C/vOVAshxi1Vfg", "$5$alicesalt$"];
-    for needle in secrets.iter().chain(&hashes).chain(&[TOKEN, wrong_token]) {
+    for needle in secrets
+        .iter()
+        .chain(&hashes)
+        .chain(&[TOKEN, wrong_token, PEPPER])
+    {
         assert!(!logs.contains(needle), "log output contains {needle:?}");
     }
 }

@@ -107,35 +107,86 @@ async fn check_fails_when_the_session_is_writable() {
     );
 }
 
-#[test]
-fn hash_prints_a_sha512_crypt_hash_of_stdin() {
+/// Runs `hash` with `args`, `password` and a newline on stdin: (exit code, stdout, stderr).
+fn run_hash(args: &[&str], password: &str) -> (i32, String, String) {
     let mut child = Command::new(BIN)
         .arg("hash")
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("hash runs");
     child
         .stdin
         .take()
         .expect("stdin")
-        .write_all(b"correct horse\n")
+        .write_all(format!("{password}\n").as_bytes())
         .expect("write");
     let output = child.wait_with_output().expect("finishes");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).expect("utf-8"),
+        String::from_utf8(output.stderr).expect("utf-8"),
+    )
+}
 
-    assert!(output.status.success());
-    let line = String::from_utf8(output.stdout).expect("utf-8");
-    let hash = userstore_gateway::password::CryptHash::parse(line.trim()).expect("a crypt hash");
-    let limits = userstore_gateway::password::Limits::default();
-    assert_eq!(
-        hash.verify("correct horse", &limits),
-        userstore_gateway::password::Verdict::Match
-    );
-    assert_eq!(
-        hash.verify("correct horse\n", &limits),
-        userstore_gateway::password::Verdict::Mismatch
-    );
+fn verifies(stored: &str, password: &str) -> bool {
+    use userstore_gateway::password::{Limits, StoredHash, Verdict};
+    let hash = StoredHash::parse(stored).unwrap_or_else(|e| panic!("{stored}: {e}"));
+    hash.verify(password, &Limits::default()) == Verdict::Match
+}
+
+#[test]
+fn hash_prints_a_sha512_crypt_hash_of_stdin() {
+    let (code, line, _) = run_hash(&[], "correct horse");
+
+    assert_eq!(code, 0);
+    assert!(verifies(line.trim(), "correct horse"));
+    assert!(!verifies(line.trim(), "correct horse\n"));
     assert!(line.starts_with("$6$"));
+}
+
+#[test]
+fn hash_scheme_makes_every_scheme_with_a_safe_maker() {
+    use userstore_gateway::password::{make_hash, Scheme};
+    let mut made = 0;
+    for scheme in Scheme::ALL {
+        if make_hash(scheme, "probe").is_err() {
+            continue;
+        }
+        made += 1;
+        let (code, line, stderr) = run_hash(&["--scheme", scheme.name()], "Wonderland-7");
+        assert_eq!(code, 0, "{scheme}: {stderr}");
+        let stored = line.trim();
+        assert!(verifies(stored, "Wonderland-7"), "{scheme}: {stored}");
+        assert!(!verifies(stored, "wonderland-7"), "{scheme}");
+        let parsed = userstore_gateway::password::StoredHash::parse(stored).expect("parses");
+        assert_eq!(parsed.scheme(), scheme, "{stored}");
+    }
+    assert_eq!(made, 12, "the documented makers");
+}
+
+#[test]
+fn hash_scheme_refuses_weak_and_unknown_schemes_clearly() {
+    for (scheme, says) in [
+        ("md5", "md5 has no safe maker"),
+        ("ldap_ssha", "ldap_ssha has no safe maker"),
+        ("scrypt_firebase", "scrypt_firebase has no safe maker"),
+        ("nosuch", "unknown scheme; known: sha512-crypt"),
+    ] {
+        let (code, line, stderr) = run_hash(&["--scheme", scheme], "Wonderland-7");
+        assert_ne!(code, 0, "{scheme}");
+        assert!(line.is_empty(), "{scheme}: nothing on stdout");
+        assert!(stderr.contains(says), "{scheme}: {stderr}");
+        assert!(
+            !stderr.contains("Wonderland-7"),
+            "the password is not echoed"
+        );
+    }
+    let (code, _, stderr) = run_hash(&["--scheme", "bcrypt"], &"x".repeat(80));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("72 bytes"), "{stderr}");
 }
 
 #[test]

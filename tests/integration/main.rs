@@ -11,6 +11,7 @@ mod api;
 mod auth_and_logs;
 mod cli;
 mod harness_selftest;
+mod hashes;
 mod plans;
 mod read_only;
 mod repo_files;
