@@ -350,7 +350,10 @@ fn bcrypt_openwall_2a_countermeasure_is_out_of_reach() {
             b"\xff\xa334\xff\xff\xff\xa3345".as_slice(),
         ),
     ] {
-        assert!(std::str::from_utf8(password).is_err(), "never sent by the API");
+        assert!(
+            std::str::from_utf8(password).is_err(),
+            "never sent by the API"
+        );
         let libxcrypt = StoredHash::parse(countermeasure).expect("parses");
         assert_eq!(libxcrypt.verify_bytes(password, &limits), Verdict::Mismatch);
         let ours = StoredHash::parse(correct).expect("parses");

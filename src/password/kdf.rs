@@ -358,7 +358,9 @@ pub(super) fn parse_werkzeug(digest: &str) -> Result<Kind, HashError> {
 
 impl ScryptFields {
     fn params(&self) -> Result<scrypt::Params, HashError> {
-        scrypt::Params::new(self.log_n, self.r, self.p)
+        // The length is the crate's PHC output length; `scrypt()` writes as many bytes as
+        // its output buffer holds.
+        scrypt::Params::new(self.log_n, self.r, self.p, FIREBASE_KEY_BYTES)
             .map_err(|_| HashError::Malformed("scrypt parameters out of range"))
     }
 

@@ -129,7 +129,8 @@ pub fn make_hash(scheme: Scheme, password: &str) -> Result<String, MakeError> {
             let salt = text_salt(16)?;
             // n is a power of two below 2^32, so its log fits a u8.
             let log_n = u8::try_from(n.trailing_zeros()).unwrap_or(15);
-            let params = scrypt::Params::new(log_n, r, p).map_err(|_| MakeError::NoRandomness)?;
+            let params =
+                scrypt::Params::new(log_n, r, p, 64).map_err(|_| MakeError::NoRandomness)?;
             let mut hash = [0u8; 64];
             scrypt::scrypt(bytes, salt.as_bytes(), &params, &mut hash)
                 .map_err(|_| MakeError::NoRandomness)?;

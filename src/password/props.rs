@@ -136,7 +136,7 @@ fn cheap(scheme: Scheme, password: &str) -> Made {
             scrypt::scrypt(
                 pw,
                 &salted,
-                &scrypt::Params::new(1, 1, 1).unwrap(),
+                &scrypt::Params::new(1, 1, 1, 32).unwrap(),
                 &mut key,
             )
             .unwrap();
@@ -160,7 +160,7 @@ fn cheap(scheme: Scheme, password: &str) -> Made {
             scrypt::scrypt(
                 pw,
                 b"propsalt",
-                &scrypt::Params::new(1, 1, 1).unwrap(),
+                &scrypt::Params::new(1, 1, 1, 32).unwrap(),
                 &mut out,
             )
             .unwrap();
