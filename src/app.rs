@@ -53,7 +53,8 @@ pub fn build(settings: &Settings) -> Result<App, BuildError> {
         &settings.queries,
         settings.changes.enabled,
         Some(metrics.clone()),
-    )?;
+    )?
+    .with_pepper_configured(settings.hashing.bcrypt_pepper.is_some());
     let db = &settings.database;
     if db.statement_timeout_ms > 0 {
         // Waiting for a connection plus the statement itself, plus a margin

@@ -573,6 +573,13 @@ fn sha512_decoy(rounds: u32) -> Kind {
     })
 }
 
+/// Whether a stored value is a usable password: it parses (no hashing is done). A
+/// `bcrypt_peppered` value without its own pepper is usable when one is configured.
+pub fn usable(stored: &str, pepper_configured: bool) -> bool {
+    let stand_in = pepper_configured.then_some(b"configured".as_slice());
+    StoredHash::parse_with_pepper(stored, stand_in).is_ok()
+}
+
 /// The hasher a stored value claims, for counting unusable values in logs and metrics:
 /// a [`Scheme::name`], `awscognito`, `unknown` (a `{CLERK:...}` label naming no hasher we
 /// know) or `unrecognised` (no hasher named at all). Never any part of the digest.

@@ -60,6 +60,8 @@ pub struct Store {
     split_words: bool,
     metrics: Option<StoreMetrics>,
     deadline: Option<Duration>,
+    /// `[hashing] bcrypt_pepper` is set (see [`User::has_usable_password`]).
+    pepper_configured: bool,
 }
 
 #[derive(Clone)]
@@ -155,6 +157,7 @@ impl Store {
             split_words,
             metrics: metrics.map(StoreMetrics),
             deadline: None,
+            pepper_configured: false,
         })
     }
 
@@ -162,6 +165,13 @@ impl Store {
     /// however the database behaves (answering 503 instead of hanging).
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
+        self
+    }
+
+    /// Tells the store that `[hashing] bcrypt_pepper` is set, so that
+    /// `bcrypt_peppered` values without a pepper of their own are usable.
+    pub fn with_pepper_configured(mut self, configured: bool) -> Self {
+        self.pepper_configured = configured;
         self
     }
 
@@ -292,7 +302,7 @@ impl Store {
             .await?;
         match rows.as_slice() {
             [] => Ok(None),
-            [row] => user_from_record(row, name).map(Some),
+            [row] => user_from_record(row, name, self.pepper_configured).map(Some),
             _ => Err(StoreError::Ambiguous { query: name.key() }),
         }
     }
@@ -310,7 +320,7 @@ impl Store {
             .await?;
         let mut users = Vec::with_capacity(rows.len());
         for row in &rows {
-            users.push(user_from_record(row, QueryName::SearchUsers)?.0);
+            users.push(user_from_record(row, QueryName::SearchUsers, self.pepper_configured)?.0);
         }
         self.attach_roles_and_attributes(&mut users, true).await?;
         Ok(users)

@@ -19,6 +19,11 @@ pub struct User {
     pub last_name: Option<String>,
     pub enabled: bool,
     pub email_verified: bool,
+    /// False when the row has no usable password: `password_hash` is NULL,
+    /// names an unknown hasher or `awscognito`, or is malformed. Keycloak may
+    /// then keep a password of its own for the user (the provider's
+    /// `localPasswordsWithoutHash` setting); the hash itself is never shown.
+    pub has_usable_password: bool,
     /// Milliseconds since the epoch.
     pub created_timestamp: Option<i64>,
     /// Extra attributes from the optional `user_attributes` query; multi-valued.

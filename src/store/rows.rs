@@ -82,9 +82,12 @@ pub(super) fn flag(
     }
 }
 
+/// The user of a row and its `password_hash`; `pepper_configured` tells
+/// whether `bcrypt_peppered` values without their own pepper are usable.
 pub(super) fn user_from_record(
     row: &Record,
     query: QueryName,
+    pepper_configured: bool,
 ) -> Result<(User, Option<String>), StoreError> {
     let created = match row.get("createdtimestamp") {
         None => {
@@ -112,6 +115,10 @@ pub(super) fn user_from_record(
             column: "email_verified",
         });
     }
+    let hash = text(row, query, "password_hash")?;
+    let has_usable_password = hash
+        .as_deref()
+        .is_some_and(|stored| crate::password::usable(stored, pepper_configured));
     let user = User {
         id: required_text(row, query, "id")?,
         username: required_text(row, query, "username")?,
@@ -120,12 +127,12 @@ pub(super) fn user_from_record(
         last_name: text(row, query, "lastname")?,
         enabled: flag(row, query, "enabled", true)?,
         email_verified: flag(row, query, "email_verified", false)?,
+        has_usable_password,
         created_timestamp: created,
         attributes: BTreeMap::new(),
         realm_roles: Vec::new(),
         client_roles: BTreeMap::new(),
     };
-    let hash = text(row, query, "password_hash")?;
     Ok((user, hash))
 }
 

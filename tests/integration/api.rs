@@ -38,7 +38,7 @@ async fn user_by_id_has_profile_and_roles(vendor: Vendor) {
         json!({
             "id": "u1", "username": "mmustermann", "email": "m.mustermann@example.test",
             "firstName": "Max", "lastName": "Mustermann", "enabled": true, "emailVerified": false,
-            "createdTimestamp": 1_700_000_000_000_i64, "attributes": {},
+            "hasUsablePassword": true, "createdTimestamp": 1_700_000_000_000_i64, "attributes": {},
             "realmRoles": ["testrole", "user"], "clientRoles": {"testclient": ["admin"]}
         })
     );
@@ -50,6 +50,27 @@ async fn user_by_id_has_profile_and_roles(vendor: Vendor) {
     );
     let (_, albert) = app.get("/v1/users/u3").await;
     assert_eq!(albert["createdTimestamp"], serde_json::Value::Null);
+    // u5 has no hash, u6 a malformed one: neither is a usable password.
+    let (_, bob) = app.get("/v1/users/u5").await;
+    assert_eq!(bob["hasUsablePassword"], false);
+    let (_, carol) = app.get("/v1/users/u6").await;
+    assert_eq!(carol["hasUsablePassword"], false);
+    let (_, page) = app.get("/v1/users?search=*&max=100").await;
+    let flags: Vec<(String, bool)> = page["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| {
+            (
+                u["id"].as_str().unwrap_or("").to_owned(),
+                u["hasUsablePassword"] == true,
+            )
+        })
+        .collect();
+    assert!(
+        flags.contains(&("u5".into(), false)) && flags.contains(&("u1".into(), true)),
+        "{flags:?}"
+    );
 }
 
 async fn username_lookup_ignores_case(vendor: Vendor) {

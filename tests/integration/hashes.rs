@@ -165,6 +165,8 @@ async fn every_hasher_verifies_through_the_api(vendor: Vendor) {
 
     for (i, (label, stored, password)) in rows.iter().enumerate() {
         let id = format!("h{i}");
+        let (_, user) = app.get(&format!("/v1/users/{id}")).await;
+        assert_eq!(user["hasUsablePassword"], true, "{label}");
         assert!(app.verify(&id, password).await, "{label}: {stored}");
         assert!(
             !app.verify(&id, &format!("{password}x")).await,
@@ -260,6 +262,16 @@ async fn unusable_values_are_refused_and_logged_once_per_hasher(vendor: Vendor) 
             assert_eq!(response.status(), 200, "row h{i}, round {round}");
             let body: serde_json::Value = response.json().await.expect("json");
             assert_eq!(body, serde_json::json!({"valid": false}), "row h{i}");
+            let user: serde_json::Value = client
+                .get(format!("{base}/v1/users/h{i}"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .expect("answered")
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(user["hasUsablePassword"], false, "row h{i}");
         }
     }
     let metrics = client
