@@ -10,6 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 mod authority;
+mod local_passwords;
 
 /// User queries that also read the fixture's `enabled` column.
 fn with_enabled_column() -> Vec<(&'static str, String)> {

@@ -22,7 +22,7 @@ import org.keycloak.component.ComponentValidationException;
 public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTimeout, Duration requestTimeout,
                             int breakerFailureThreshold, Duration breakerCooldown,
                             String trustedCaPem, String clientCertificatePem, String clientKeyPem,
-                            Duration maxStaleness, boolean changeFeed) {
+                            Duration maxStaleness, boolean changeFeed, boolean localPasswordsWithoutHash) {
 
     public static final String GATEWAY_URL = "gatewayUrl";
     public static final String API_TOKEN = "apiToken";
@@ -35,6 +35,7 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
     public static final String CLIENT_KEY_PEM = "clientKeyPem";
     public static final String MAX_STALENESS_MS = "maxStalenessMs";
     public static final String CHANGE_FEED = "changeFeed";
+    public static final String LOCAL_PASSWORDS_WITHOUT_HASH = "localPasswordsWithoutHash";
 
     public static final int DEFAULT_CONNECT_TIMEOUT_MS = 2000;
     /**
@@ -48,6 +49,8 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
     /** Below a second the sweeper, which runs once a second, could not keep the promise. */
     public static final int MIN_MAX_STALENESS_MS = 1000;
     public static final boolean DEFAULT_CHANGE_FEED = true;
+    /** Off: the database is the only place a password of its users can live, as before the setting existed. */
+    public static final boolean DEFAULT_LOCAL_PASSWORDS_WITHOUT_HASH = false;
 
     /**
      * Reads and validates the settings of a component.
@@ -70,6 +73,8 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
                 DEFAULT_MAX_STALENESS_MS, MIN_MAX_STALENESS_MS, Long.MAX_VALUE,
                 "a whole number of milliseconds, " + MIN_MAX_STALENESS_MS + " or more"));
         boolean changeFeed = parseBoolean(model.get(CHANGE_FEED), CHANGE_FEED, DEFAULT_CHANGE_FEED);
+        boolean localPasswords = parseBoolean(model.get(LOCAL_PASSWORDS_WITHOUT_HASH), LOCAL_PASSWORDS_WITHOUT_HASH,
+                DEFAULT_LOCAL_PASSWORDS_WITHOUT_HASH);
         String trustedCa = Strings.stripToNull(model.get(TRUSTED_CA_PEM));
         String clientCertificate = Strings.stripToNull(model.get(CLIENT_CERTIFICATE_PEM));
         String clientKey = Strings.stripToNull(model.get(CLIENT_KEY_PEM));
@@ -85,7 +90,7 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
                     + " and " + CLIENT_KEY_PEM + " only apply to an https:// gateway URL; got: {0}", url.toString());
         }
         return new GatewayConfig(url, token.strip(), connect, request, threshold, cooldown, trustedCa,
-                clientCertificate, clientKey, maxStaleness, changeFeed);
+                clientCertificate, clientKey, maxStaleness, changeFeed, localPasswords);
     }
 
     private static URI parseUrl(String raw) {
@@ -163,6 +168,7 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
                 + ", clientCertificatePem=" + (clientCertificatePem == null ? "(none)" : "(set)")
                 + ", clientKeyPem=" + (clientKeyPem == null ? "(none)" : "(set)")
                 + ", maxStalenessMs=" + maxStaleness.toMillis()
-                + ", changeFeed=" + changeFeed + "]";
+                + ", changeFeed=" + changeFeed
+                + ", localPasswordsWithoutHash=" + localPasswordsWithoutHash + "]";
     }
 }

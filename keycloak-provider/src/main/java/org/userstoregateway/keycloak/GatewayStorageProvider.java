@@ -1,5 +1,6 @@
 package org.userstoregateway.keycloak;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -12,9 +13,12 @@ import org.keycloak.component.ComponentModel;
 import org.keycloak.credential.CredentialInput;
 import org.keycloak.credential.CredentialInputUpdater;
 import org.keycloak.credential.CredentialInputValidator;
+import org.keycloak.credential.CredentialModel;
 import org.keycloak.models.GroupModel;
 import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.ModelException;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.SubjectCredentialManager;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.cache.CachedUserModel;
 import org.keycloak.models.cache.OnUserCache;
@@ -258,18 +262,44 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
     }
 
     // Credentials
+    //
+    // Keycloak's UserCredentialManager asks this provider first and then Keycloak's own credential providers,
+    // which keep the credentials of a federated user in Keycloak's federated credential storage. So "not valid"
+    // from isValid and "not updated" from updateCredential hand a password on to Keycloak's
+    // PasswordCredentialProvider, while a ReadOnlyException stops an update altogether.
 
     @Override
     public boolean supportsCredentialType(String credentialType) {
         return PasswordCredentialModel.TYPE.equals(credentialType);
     }
 
+    /**
+     * True for a user whose password the database holds. False for one whose
+     * password Keycloak keeps (see {@link #passwordKeptInKeycloak}): Keycloak
+     * then asks its own password provider, which knows whether it has one.
+     */
     @Override
     public boolean isConfiguredFor(RealmModel realm, UserModel user, String credentialType) {
-        // The gateway does not say whether a user has a password; it answers "no match" if not.
-        return supportsCredentialType(credentialType) && isOurs(user);
+        if (!supportsCredentialType(credentialType) || !isOurs(user)) {
+            return false;
+        }
+        try {
+            return !passwordKeptInKeycloak(realm, user);
+        } catch (GatewayException e) {
+            LOG.logf(level(e), "userstore-gateway '%s': could not look up user '%s' to tell where the password"
+                    + " lives, assuming the database: %s", model.getName(), user.getUsername(), e.getMessage());
+            return true;
+        }
     }
 
+    /**
+     * The gateway's verdict, for a user whose password the database holds. A
+     * user whose password Keycloak keeps gets {@code false} without a call to
+     * the gateway: Keycloak's password provider, asked next, checks that
+     * password. When the gateway says no, passwords Keycloak kept for the user
+     * are removed first, so they cannot log the user in once the row has a hash
+     * or the setting is off; nothing is removed while the gateway cannot answer.
+     */
     @Override
     public boolean isValid(RealmModel realm, UserModel user, CredentialInput input) {
         if (input == null || !supportsCredentialType(input.getType()) || !isOurs(user)) {
@@ -281,26 +311,102 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         }
         String externalId = StorageId.externalId(user.getId());
         try {
-            return client.verifyPassword(externalId, password);
+            if (passwordKeptInKeycloak(realm, user)) {
+                return false;
+            }
+            if (client.verifyPassword(externalId, password)) {
+                return true;
+            }
         } catch (GatewayException e) {
             LOG.logf(level(e), "userstore-gateway '%s': checking the password of user '%s' failed, rejecting it: %s",
                     model.getName(), user.getUsername(), e.getMessage());
             return false;
         }
+        forgetKeycloakPasswords(realm, user);
+        return false;
     }
 
+    /**
+     * Refuses with {@link ReadOnlyException}, except for a user whose password
+     * Keycloak keeps: then {@code false}, and Keycloak's password provider
+     * stores the new password in Keycloak. Decided on the row as the gateway
+     * has it now; if the gateway cannot answer, the change is refused.
+     */
     @Override
     public boolean updateCredential(RealmModel realm, UserModel user, CredentialInput input) {
-        if (input != null && supportsCredentialType(input.getType())) {
-            throw new ReadOnlyException("Passwords of users from the user database are managed in that database"
-                    + " and cannot be changed in Keycloak.");
+        if (input == null || !supportsCredentialType(input.getType())) {
+            return false;
         }
-        return false;
+        boolean keptInKeycloak;
+        try {
+            keptInKeycloak = isOurs(user) && passwordKeptInKeycloak(realm, user);
+        } catch (GatewayException e) {
+            LOG.logf(level(e), "userstore-gateway '%s': could not look up user '%s' to set a password, refusing it: %s",
+                    model.getName(), user.getUsername(), e.getMessage());
+            // No quotes or braces: Keycloak's admin API formats this text as a MessageFormat pattern.
+            throw new ModelException("The user database could not be asked whether this user has a password"
+                    + " there, so the password was not changed. Try again later.");
+        }
+        if (keptInKeycloak) {
+            LOG.debugf("userstore-gateway '%s': user '%s' has no usable password hash in the database; Keycloak"
+                    + " keeps the new password", model.getName(), user.getUsername());
+            return false;
+        }
+        throw new ReadOnlyException("Passwords of users from the user database are managed in that database"
+                + " and cannot be changed in Keycloak.");
+    }
+
+    /**
+     * Whether Keycloak keeps this user's password: the component allows it
+     * and the user's row has no usable hash. The row is this session's copy
+     * or one fresh lookup, never Keycloak's user cache, so a hash the DBA adds
+     * counts at the next password check.
+     *
+     * @throws GatewayException if the gateway cannot say
+     */
+    private boolean passwordKeptInKeycloak(RealmModel realm, UserModel user) {
+        if (!client.config().localPasswordsWithoutHash()) {
+            return false;
+        }
+        String externalId = StorageId.externalId(user.getId());
+        GatewayUserAdapter known = usersById.get(externalId);
+        GatewayUser row = known != null ? known.gatewayUser()
+                : client.userById(externalId).map(found -> remember(realm, found).gatewayUser()).orElse(null);
+        return row != null && !row.hasUsablePassword();
+    }
+
+    /**
+     * Removes the passwords (and their history) Keycloak keeps for a user whose
+     * password the database holds: kept while the row had no hash, they must
+     * not outlive it. Through the user's credential manager, which also drops
+     * what Keycloak's user cache holds of them.
+     */
+    private void forgetKeycloakPasswords(RealmModel realm, UserModel user) {
+        try {
+            SubjectCredentialManager credentials = user.credentialManager();
+            List<String> ids = Stream.of(PasswordCredentialModel.TYPE, PasswordCredentialModel.PASSWORD_HISTORY)
+                    .flatMap(credentials::getStoredCredentialsByTypeStream)
+                    .map(CredentialModel::getId)
+                    .toList();
+            if (ids.isEmpty()) {
+                return;
+            }
+            ids.forEach(credentials::removeStoredCredentialById);
+            LOG.infof("userstore-gateway '%s': removed the password Keycloak kept for user '%s' in realm '%s'"
+                    + " (%s); the database's password applies", model.getName(), user.getUsername(),
+                    realm.getName(), client.config().localPasswordsWithoutHash()
+                            ? "the user's row now has a usable password hash or is gone"
+                            : GatewayConfig.LOCAL_PASSWORDS_WITHOUT_HASH + " is off");
+        } catch (RuntimeException e) {
+            LOG.warnf("userstore-gateway '%s': could not remove the password Keycloak kept for user '%s': %s",
+                    model.getName(), user.getUsername(), e.toString());
+        }
     }
 
     @Override
     public void disableCredentialType(RealmModel realm, UserModel user, String credentialType) {
-        // Nothing to disable: the password lives in the user database.
+        // Nothing to disable here: the database's password lives in the database, and Keycloak's own password
+        // provider handles one it keeps.
     }
 
     @Override

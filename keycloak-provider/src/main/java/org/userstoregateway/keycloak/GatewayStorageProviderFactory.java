@@ -122,6 +122,19 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
             .defaultValue(String.valueOf(GatewayConfig.DEFAULT_CHANGE_FEED))
             .add()
             .property()
+            .name(GatewayConfig.LOCAL_PASSWORDS_WITHOUT_HASH)
+            .label("Keycloak passwords for users without a hash")
+            .helpText("For users whose database row has no usable password hash (NULL, for example users who"
+                    + " only ever signed in through a social login, or a hasher the gateway cannot check):"
+                    + " let Keycloak set a password for them (admin reset, the Update Password action, a reset"
+                    + " e-mail) and keep it in Keycloak's own credential storage, never in the database. Users"
+                    + " whose row has a hash keep the database's password, read-only. As soon as the row gets a"
+                    + " hash, or this is switched off, the password kept in Keycloak stops working and is"
+                    + " removed.")
+            .type(ProviderConfigProperty.BOOLEAN_TYPE)
+            .defaultValue(String.valueOf(GatewayConfig.DEFAULT_LOCAL_PASSWORDS_WITHOUT_HASH))
+            .add()
+            .property()
             .name(GatewayConfig.TRUSTED_CA_PEM)
             .label("Trusted CA certificates (PEM)")
             .helpText("For an https:// gateway URL: PEM text of the CA certificates the gateway's certificate must"

@@ -12,6 +12,11 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  * A user as the gateway describes it. Missing collections become empty ones
  * (null entries are dropped rather than failing the whole user), a missing
  * {@code enabled} means enabled, a missing {@code emailVerified} means not verified.
+ *
+ * <p>{@code hasUsablePassword} is false when the row has no hash the gateway
+ * can check (NULL, an unknown or unusable hasher, a malformed value). Gateways
+ * older than that field do not send it; missing means true, which keeps their
+ * users exactly as before: the gateway checks every password.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record GatewayUser(
@@ -25,10 +30,12 @@ public record GatewayUser(
         Long createdTimestamp,
         Map<String, List<String>> attributes,
         List<String> realmRoles,
-        Map<String, List<String>> clientRoles) {
+        Map<String, List<String>> clientRoles,
+        Boolean hasUsablePassword) {
 
     public GatewayUser {
         enabled = enabled == null ? Boolean.TRUE : enabled;
+        hasUsablePassword = hasUsablePassword == null ? Boolean.TRUE : hasUsablePassword;
         emailVerified = emailVerified == null ? Boolean.FALSE : emailVerified;
         attributes = copyOf(attributes);
         realmRoles = copyOf(realmRoles);

@@ -63,6 +63,11 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
         this.storageId = new StorageId(StorageId.keycloakId(storageProviderModel, user.id()));
     }
 
+    /** The user as the gateway described it when this session loaded it. */
+    GatewayUser gatewayUser() {
+        return user;
+    }
+
     /** {@code f:<component id>:<gateway id>}, not the username the base class would use. */
     @Override
     public String getId() {

@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 
 import org.keycloak.common.util.MultivaluedHashMap;
 import org.keycloak.component.ComponentModel;
+import org.keycloak.credential.CredentialModel;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
@@ -26,7 +27,10 @@ import org.keycloak.models.RealmModel;
 import org.keycloak.models.RealmProvider;
 import org.keycloak.models.RoleContainerModel;
 import org.keycloak.models.RoleModel;
+import org.keycloak.models.UserCredentialManager;
 import org.keycloak.models.UserModel;
+import org.keycloak.models.UserProvider;
+import org.keycloak.models.cache.CachedUserModel;
 import org.keycloak.models.cache.UserCache;
 import org.keycloak.provider.ProviderEventListener;
 import org.keycloak.storage.federated.UserFederatedStorageProvider;
@@ -164,6 +168,11 @@ final class Fakes {
         final Map<String, Set<RoleModel>> grants = new HashMap<>();
         final UserFederatedStorageProvider provider;
 
+        /** What Keycloak keeps in its federated credential storage, per user id. */
+        final Map<String, List<CredentialModel>> credentials = new ConcurrentHashMap<>();
+        /** Ids of credentials removed through a credential manager, in order. */
+        final List<String> removedCredentials = new CopyOnWriteArrayList<>();
+
         FederatedStorage() {
             Map<String, Function<Object[], Object>> answers = new HashMap<>();
             answers.put("getAttributes", args -> {
@@ -196,6 +205,33 @@ final class Fakes {
             provider = proxy(UserFederatedStorageProvider.class, "federated storage", answers);
         }
 
+        /** Stores a credential of {@code type} for the user, as Keycloak's own credential provider would. */
+        CredentialModel keep(String userId, String type, String credentialId) {
+            CredentialModel credential = new CredentialModel();
+            credential.setId(credentialId);
+            credential.setType(type);
+            credential.setSecretData("{\"value\":\"not-a-real-hash\"}");
+            credentialsOf(userId).add(credential);
+            return credential;
+        }
+
+        List<CredentialModel> credentialsOf(String userId) {
+            return credentials.computeIfAbsent(userId, id -> new CopyOnWriteArrayList<>());
+        }
+
+        /** The user's credential manager, as far as the provider uses it: stored credentials only. */
+        UserCredentialManager credentialManager(String userId) {
+            Map<String, Function<Object[], Object>> answers = new HashMap<>();
+            answers.put("getStoredCredentialsStream", args -> List.copyOf(credentialsOf(userId)).stream());
+            answers.put("getStoredCredentialsByTypeStream", args -> List.copyOf(credentialsOf(userId)).stream()
+                    .filter(c -> Objects.equals(c.getType(), args[0])));
+            answers.put("removeStoredCredentialById", args -> {
+                removedCredentials.add((String) args[0]);
+                return credentialsOf(userId).removeIf(c -> Objects.equals(c.getId(), args[0]));
+            });
+            return proxy(UserCredentialManager.class, "credentials of " + userId, answers);
+        }
+
         MultivaluedHashMap<String, String> attributesOf(Object userId) {
             return attributes.computeIfAbsent(Objects.toString(userId), id -> new MultivaluedHashMap<>());
         }
@@ -211,10 +247,29 @@ final class Fakes {
         }
     }
 
-    /** A session whose only service is the given federated storage. */
+    /**
+     * A session whose only services are the given federated storage and, through
+     * {@code users()}, credential managers on top of it.
+     */
     static KeycloakSession session(FederatedStorage storage) {
-        return proxy(KeycloakSession.class, "session", Map.of("getProvider",
-                args -> args.length == 1 && args[0] == UserFederatedStorageProvider.class ? storage.provider : null));
+        UserProvider users = proxy(UserProvider.class, "user provider", Map.of("getUserCredentialManager",
+                args -> storage.credentialManager(((UserModel) args[0]).getId())));
+        return proxy(KeycloakSession.class, "session", Map.of(
+                "getProvider", args -> args.length == 1 && args[0] == UserFederatedStorageProvider.class
+                        ? storage.provider : null,
+                "users", args -> users));
+    }
+
+    /**
+     * A user as Keycloak's user cache hands it out: not the provider's adapter,
+     * with its credentials in {@code storage}.
+     */
+    static CachedUserModel cachedUser(String id, String username, FederatedStorage storage) {
+        Map<String, Function<Object[], Object>> answers = new HashMap<>();
+        answers.put("getId", args -> id);
+        answers.put("getUsername", args -> username);
+        answers.put("credentialManager", args -> storage.credentialManager(id));
+        return proxy(CachedUserModel.class, "cached user " + id, answers);
     }
 
     /**

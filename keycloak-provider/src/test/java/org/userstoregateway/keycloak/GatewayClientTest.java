@@ -54,6 +54,17 @@ class GatewayClientTest {
     }
 
     @Test
+    void userById_hasUsablePassword_isReadAndMissingMeansTrue() {
+        gateway.on("GET", "/v1/users/5", StubGateway.json(TestUsers.BOB));
+        gateway.on("GET", "/v1/users/6", StubGateway.json(TestUsers.BOB_WITH_HASH.replace("\"5\"", "\"6\"")));
+        gateway.on("GET", "/v1/users/1", StubGateway.json(TestUsers.MAX));
+
+        assertFalse(client.userById("5").orElseThrow().hasUsablePassword());
+        assertTrue(client.userById("6").orElseThrow().hasUsablePassword());
+        assertTrue(client.userById("1").orElseThrow().hasUsablePassword(), "an older gateway sends no such field");
+    }
+
+    @Test
     void userById_nullableFieldsNull_keepsThemNull() {
         gateway.on("GET", "/v1/users/7", StubGateway.json(TestUsers.SPARSE));
 

@@ -192,6 +192,34 @@ class GatewayConfigTest {
                 shown(e));
     }
 
+    @Test
+    void from_localPasswordsLeftOut_isOff() {
+        assertFalse(GatewayConfig.from(model("http://gw", "tok", null, null)).localPasswordsWithoutHash());
+    }
+
+    @Test
+    void from_localPasswordsTrue_isOn() {
+        ComponentModel model = model("http://gw", "tok", null, null);
+        model.getConfig().putSingle(GatewayConfig.LOCAL_PASSWORDS_WITHOUT_HASH, " True");
+
+        GatewayConfig config = GatewayConfig.from(model);
+
+        assertTrue(config.localPasswordsWithoutHash());
+        assertTrue(config.toString().contains("localPasswordsWithoutHash=true"), config.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"yes", "1"})
+    void from_localPasswordsNotTrueOrFalse_isRejected(String value) {
+        ComponentModel model = model("http://gw", "tok", null, null);
+        model.getConfig().putSingle(GatewayConfig.LOCAL_PASSWORDS_WITHOUT_HASH, value);
+
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model));
+
+        assertEquals("The setting localPasswordsWithoutHash must be true or false; got: " + value, shown(e));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"yes", "1", "on"})
     void from_changeFeedNotTrueOrFalse_isRejected(String value) {

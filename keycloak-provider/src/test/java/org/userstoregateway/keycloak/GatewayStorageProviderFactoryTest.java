@@ -75,8 +75,8 @@ class GatewayStorageProviderFactoryTest {
                 .collect(Collectors.toMap(ProviderConfigProperty::getName, Function.identity()));
 
         assertEquals(List.of("gatewayUrl", "apiToken", "connectTimeoutMs", "requestTimeoutMs",
-                        "breakerFailureThreshold", "breakerCooldownMs", "maxStalenessMs", "changeFeed", "trustedCaPem",
-                        "clientCertificatePem", "clientKeyPem"),
+                        "breakerFailureThreshold", "breakerCooldownMs", "maxStalenessMs", "changeFeed",
+                        "localPasswordsWithoutHash", "trustedCaPem", "clientCertificatePem", "clientKeyPem"),
                 factory.getConfigProperties().stream().map(ProviderConfigProperty::getName).toList());
         assertTrue(byName.get("gatewayUrl").isRequired());
         assertEquals(ProviderConfigProperty.PASSWORD, byName.get("apiToken").getType());
@@ -90,6 +90,11 @@ class GatewayStorageProviderFactoryTest {
                 + " Keycloak's user cache longer than this"), byName.get("maxStalenessMs").getHelpText());
         assertEquals(ProviderConfigProperty.BOOLEAN_TYPE, byName.get("changeFeed").getType());
         assertEquals("true", byName.get("changeFeed").getDefaultValue());
+        ProviderConfigProperty localPasswords = byName.get("localPasswordsWithoutHash");
+        assertEquals(ProviderConfigProperty.BOOLEAN_TYPE, localPasswords.getType());
+        assertEquals("false", localPasswords.getDefaultValue(), "off unless an admin turns it on");
+        assertEquals("Keycloak passwords for users without a hash", localPasswords.getLabel());
+        assertTrue(localPasswords.getHelpText().contains("never in the database"), localPasswords.getHelpText());
         for (String pem : List.of("trustedCaPem", "clientCertificatePem", "clientKeyPem")) {
             assertEquals(ProviderConfigProperty.TEXT_TYPE, byName.get(pem).getType(), pem);
             assertFalse(byName.get(pem).isRequired(), pem);

@@ -26,6 +26,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.keycloak.component.ComponentModel;
 import org.keycloak.credential.CredentialInput;
+import org.keycloak.models.ModelException;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.cache.CachedUserModel;
@@ -311,7 +312,7 @@ class GatewayStorageProviderTest {
     // Credentials
 
     private UserModel adapterFor(String id, String username) {
-        GatewayUser user = new GatewayUser(id, username, null, null, null, true, false, null, null, null, null);
+        GatewayUser user = new GatewayUser(id, username, null, null, null, true, false, null, null, null, null, null);
         return new GatewayUserAdapter(Fakes.session(new Fakes.FederatedStorage()), realmModel, component, user,
                 new MissingRoleWarnings(Duration.ofMinutes(10)));
     }
@@ -333,7 +334,7 @@ class GatewayStorageProviderTest {
         ComponentModel other = gateway.component();
         other.setId("component-2");
         UserModel foreign = new GatewayUserAdapter(Fakes.session(new Fakes.FederatedStorage()), realmModel, other,
-                new GatewayUser("1", "x", null, null, null, null, null, null, null, null, null),
+                new GatewayUser("1", "x", null, null, null, null, null, null, null, null, null, null),
                 new MissingRoleWarnings(Duration.ofMinutes(10)));
 
         assertFalse(provider.isValid(realmModel, ours, password("")));
@@ -362,6 +363,188 @@ class GatewayStorageProviderTest {
 
         assertTrue(e.getMessage().contains("managed in that database"), e.getMessage());
         assertFalse(provider.updateCredential(realmModel, user, input(OTPCredentialModel.TYPE, "123456")));
+    }
+
+    // Passwords Keycloak keeps for users without a usable hash (localPasswordsWithoutHash)
+
+    private static final String BOB_ID = "f:component-1:5";
+
+    private void localPasswords(boolean on) {
+        client.close();
+        component = gateway.component();
+        component.getConfig().putSingle(GatewayConfig.LOCAL_PASSWORDS_WITHOUT_HASH, String.valueOf(on));
+        client = new GatewayClient(GatewayConfig.from(component));
+        provider = providerFor(component, client);
+    }
+
+    /** Bob as Keycloak's user cache hands him to the provider: not loaded in this session. */
+    private CachedUserModel cachedBob() {
+        return Fakes.cachedUser(BOB_ID, "bob", storage);
+    }
+
+    private long calls(String method, String path) {
+        return gateway.requests().stream().filter(r -> r.method().equals(method) && r.rawPath().equals(path)).count();
+    }
+
+    @Test
+    void updateCredential_settingOnAndNoUsableHash_isFalseSoKeycloakStoresThePassword() {
+        localPasswords(true);
+        gateway.on("GET", "/v1/users/5", StubGateway.json(TestUsers.BOB));
+
+        assertFalse(provider.updateCredential(realmModel, cachedBob(), password("Kc-kept-1!")));
+
+        assertEquals(1, calls("GET", "/v1/users/5"), "decided on the row as the gateway has it now");
+    }
+
+    @Test
+    void updateCredential_settingOnAndUsableHash_throwsReadOnly() {
+        localPasswords(true);
+        gateway.on("GET", "/v1/users/1", StubGateway.json(TestUsers.MAX));
+        UserModel max = provider.getUserById(realmModel, "f:component-1:1");
+
+        ReadOnlyException e = assertThrows(ReadOnlyException.class,
+                () -> provider.updateCredential(realmModel, max, password("new")));
+
+        assertTrue(e.getMessage().contains("managed in that database"), e.getMessage());
+        assertEquals(1, gateway.requests().size(), "the row loaded in this session needs no second lookup");
+    }
+
+    @Test
+    void updateCredential_settingOff_throwsReadOnlyEvenWithoutAHashAndAsksNothing() {
+        localPasswords(false);
+        gateway.on("GET", "/v1/users/5", StubGateway.json(TestUsers.BOB));
+
+        assertThrows(ReadOnlyException.class, () -> provider.updateCredential(realmModel, cachedBob(),
+                password("Kc-kept-1!")));
+
+        assertTrue(gateway.requests().isEmpty(), gateway.requests().toString());
+    }
+
+    @Test
+    void updateCredential_settingOnAndGatewayFailing_isRefusedWithoutQuotesForMessageFormat() {
+        localPasswords(true);
+        gateway.on("GET", "/v1/users/5", StubGateway.problem(503, "Service Unavailable", "db down"));
+
+        try (LogCapture logs = LogCapture.start()) {
+            ModelException e = assertThrows(ModelException.class,
+                    () -> provider.updateCredential(realmModel, cachedBob(), password("Kc-kept-1!")));
+
+            assertFalse(e.getMessage().contains("'") || e.getMessage().contains("{"), e.getMessage());
+            assertEquals(1, logs.warnings().size(), logs.warnings().toString());
+            assertFalse(logs.everything().contains("Kc-kept-1!"));
+        }
+    }
+
+    @Test
+    void isConfiguredFor_settingOnAndNoUsableHash_leavesItToKeycloaksOwnPassword() {
+        localPasswords(true);
+        gateway.on("GET", "/v1/users/5", StubGateway.json(TestUsers.BOB));
+        gateway.on("GET", "/v1/users/1", StubGateway.json(TestUsers.MAX));
+
+        assertFalse(provider.isConfiguredFor(realmModel, cachedBob(), PasswordCredentialModel.TYPE));
+        assertTrue(provider.isConfiguredFor(realmModel, provider.getUserById(realmModel, "f:component-1:1"),
+                PasswordCredentialModel.TYPE));
+    }
+
+    @Test
+    void isConfiguredFor_settingOff_claimsThePasswordOfUsersWithoutAHashAsBefore() {
+        localPasswords(false);
+
+        assertTrue(provider.isConfiguredFor(realmModel, cachedBob(), PasswordCredentialModel.TYPE));
+        assertTrue(gateway.requests().isEmpty());
+    }
+
+    @Test
+    void isValid_settingOnAndNoUsableHash_isFalseWithoutVerifyingAndKeepsKeycloaksPassword() {
+        localPasswords(true);
+        gateway.on("GET", "/v1/users/5", StubGateway.json(TestUsers.BOB));
+        storage.keep(BOB_ID, PasswordCredentialModel.TYPE, "kc-password");
+
+        assertFalse(provider.isValid(realmModel, cachedBob(), password("Kc-kept-1!")));
+
+        assertEquals(0, calls("POST", "/v1/users/5/verify-password"), "Keycloak's password provider checks it");
+        assertEquals(1, storage.credentialsOf(BOB_ID).size());
+        assertTrue(storage.removedCredentials.isEmpty());
+    }
+
+    @Test
+    void isValid_settingOnAndTheRowGotAHash_removesWhatKeycloakKeptWithOneInfoLine() {
+        localPasswords(true);
+        gateway.on("GET", "/v1/users/5", StubGateway.json(TestUsers.BOB_WITH_HASH));
+        gateway.on("POST", "/v1/users/5/verify-password", StubGateway.json("{\"valid\":false}"));
+        storage.keep(BOB_ID, PasswordCredentialModel.TYPE, "kc-password");
+        storage.keep(BOB_ID, PasswordCredentialModel.PASSWORD_HISTORY, "kc-history");
+        storage.keep(BOB_ID, OTPCredentialModel.TYPE, "kc-otp");
+
+        try (LogCapture logs = LogCapture.start()) {
+            assertFalse(provider.isValid(realmModel, cachedBob(), password("Kc-kept-1!")));
+
+            assertEquals(List.of("kc-password", "kc-history"), storage.removedCredentials);
+            assertEquals(List.of("kc-otp"), storage.credentialsOf(BOB_ID).stream().map(c -> c.getId()).toList(),
+                    "other credentials Keycloak keeps stay");
+            List<String> info = logs.lines().stream().filter(l -> l.startsWith("INFO")).toList();
+            assertEquals(1, info.size(), logs.lines().toString());
+            assertTrue(info.get(0).contains("'bob'") && info.get(0).contains("realm 'test'"), info.get(0));
+            assertFalse(logs.everything().contains("Kc-kept-1!"));
+            assertFalse(logs.everything().contains("not-a-real-hash"));
+        }
+        assertEquals(1, calls("POST", "/v1/users/5/verify-password"), "the database decides");
+    }
+
+    @Test
+    void isValid_settingOnAndTheRowGotAHash_databasePasswordLogsIn() {
+        localPasswords(true);
+        gateway.on("GET", "/v1/users/5", StubGateway.json(TestUsers.BOB_WITH_HASH));
+        gateway.on("POST", "/v1/users/5/verify-password", StubGateway.json("{\"valid\":true}"));
+
+        assertTrue(provider.isValid(realmModel, cachedBob(), password("Db-pass-1!")));
+    }
+
+    @Test
+    void isValid_settingTurnedOff_removesWhatKeycloakKeptOnceTheGatewaySaysNo() {
+        localPasswords(false);
+        gateway.on("POST", "/v1/users/5/verify-password", StubGateway.json("{\"valid\":false}"));
+        storage.keep(BOB_ID, PasswordCredentialModel.TYPE, "kc-password");
+
+        try (LogCapture logs = LogCapture.start()) {
+            assertFalse(provider.isValid(realmModel, cachedBob(), password("Kc-kept-1!")));
+            assertFalse(provider.isValid(realmModel, cachedBob(), password("Kc-kept-1!")));
+
+            assertEquals(List.of("kc-password"), storage.removedCredentials);
+            List<String> info = logs.lines().stream().filter(l -> l.startsWith("INFO")).toList();
+            assertEquals(1, info.size(), "one line, when something was removed: " + logs.lines());
+            assertTrue(info.get(0).contains("localPasswordsWithoutHash is off"), info.get(0));
+        }
+        assertEquals(0, calls("GET", "/v1/users/5"), "with the setting off no row is needed");
+    }
+
+    @Test
+    void isValid_settingOnAndGatewayFailing_removesNothing() {
+        localPasswords(true);
+        gateway.on("GET", "/v1/users/5", StubGateway.problem(503, "Service Unavailable", "db down"));
+        storage.keep(BOB_ID, PasswordCredentialModel.TYPE, "kc-password");
+
+        try (LogCapture logs = LogCapture.start()) {
+            assertFalse(provider.isValid(realmModel, cachedBob(), password("Kc-kept-1!")));
+
+            assertEquals(1, logs.warnings().size(), logs.warnings().toString());
+            assertFalse(logs.everything().contains("Kc-kept-1!"));
+        }
+        assertTrue(storage.removedCredentials.isEmpty());
+        assertEquals(0, calls("POST", "/v1/users/5/verify-password"));
+    }
+
+    @Test
+    void isValid_settingOnAndUserLoadedInThisSession_asksForTheRowOnce() {
+        localPasswords(true);
+        gateway.on("GET", "/v1/users/by-username/bob", StubGateway.json(TestUsers.BOB));
+        UserModel bob = provider.getUserByUsername(realmModel, "bob");
+
+        assertFalse(provider.isValid(realmModel, bob, password("Kc-kept-1!")));
+        assertFalse(provider.isConfiguredFor(realmModel, bob, PasswordCredentialModel.TYPE));
+        assertFalse(provider.updateCredential(realmModel, bob, password("Kc-kept-2!")));
+
+        assertEquals(1, gateway.requests().size(), gateway.requests().toString());
     }
 
     @Test

@@ -31,7 +31,7 @@ class GatewayUserAdapterTest {
 
     private static final GatewayUser MAX = new GatewayUser("1", "MMustermann", "M.Mustermann@Example.test", "Max",
             "Mustermann", true, false, 1700000000000L, Map.of("phone", List.of("+49 30 1234567")),
-            List.of("testrole", "ghost"), Map.of("testclient", List.of("admin", "phantom"), "gone", List.of("admin")));
+            List.of("testrole", "ghost"), Map.of("testclient", List.of("admin", "phantom"), "gone", List.of("admin")), true);
 
     private final Fakes.Realm realm = new Fakes.Realm("test");
     private final Fakes.FederatedStorage storage = new Fakes.FederatedStorage();
@@ -88,7 +88,7 @@ class GatewayUserAdapterTest {
     @Test
     void attributes_userWithoutOptionalFields_reportsNoValues() {
         GatewayUserAdapter user = adapter(new GatewayUser("7", "nobody", null, null, null, null, null, null, null,
-                null, null));
+                null, null, null));
 
         assertNull(user.getEmail());
         assertNull(user.getFirstAttribute(UserModel.FIRST_NAME));
@@ -123,7 +123,7 @@ class GatewayUserAdapterTest {
     @Test
     void setters_emptyForAMissingValue_doNothing() {
         GatewayUserAdapter user = adapter(new GatewayUser("7", "nobody", null, null, null, null, null, null, null,
-                null, null));
+                null, null, null));
 
         assertDoesNotThrow(() -> user.setFirstName(""));
         assertDoesNotThrow(() -> user.setEmail(null));
@@ -161,7 +161,7 @@ class GatewayUserAdapterTest {
     // Enabled: database flag AND no disable on the Keycloak side
 
     private static final GatewayUser DISABLED_IN_DATABASE = new GatewayUser("2", "erika", null, "Erika", null, false,
-            false, null, Map.of(), List.of(), Map.of());
+            false, null, Map.of(), List.of(), Map.of(), true);
 
     @Test
     void setEnabledFalse_enabledInTheDatabase_disablesInKeycloakOnly() {

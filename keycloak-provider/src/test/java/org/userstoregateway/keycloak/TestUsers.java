@@ -21,6 +21,16 @@ final class TestUsers {
              "realmRoles":[],"clientRoles":{}}
             """;
 
+    /** A user whose row has no usable password hash (NULL in the database), as a current gateway says. */
+    static final String BOB = """
+            {"id":"5","username":"bob","email":"bob@example.test","firstName":"Bob","lastName":"Nohash",
+             "enabled":true,"emailVerified":false,"createdTimestamp":1700000000005,"attributes":{},
+             "realmRoles":[],"clientRoles":{},"hasUsablePassword":false}
+            """;
+
+    /** {@link #BOB} after a DBA gave the row a hash. */
+    static final String BOB_WITH_HASH = BOB.replace("\"hasUsablePassword\":false", "\"hasUsablePassword\":true");
+
     private TestUsers() {
     }
 

@@ -16,9 +16,9 @@ import org.keycloak.models.UserModel;
 class UserSearchTest {
 
     private static final GatewayUser MAX = new GatewayUser("1", "mmustermann", "M.Mustermann@example.test", "Max",
-            "Mustermann", true, false, null, Map.of(), List.of(), Map.of());
+            "Mustermann", true, false, null, Map.of(), List.of(), Map.of(), true);
     private static final GatewayUser ERIKA = new GatewayUser("2", "emusterfrau", null, "Erika", "Musterfrau", false,
-            true, null, Map.of(), List.of(), Map.of());
+            true, null, Map.of(), List.of(), Map.of(), true);
 
     private static Map<String, String> params(String... keyValues) {
         Map<String, String> params = new HashMap<>();
