@@ -608,7 +608,7 @@ async fn run_vendor(
         (QueryName::ClientRolesOfUser, "user_id", user_id(k)),
     ] {
         let sql = query
-            .default_sql(dialect(vendor))
+            .default_sql(dialect(vendor), false)
             .context("no default SQL")?
             .replace(&format!(":{param}"), &format!("'{value}'"));
         lookup_plans.push(json!({ "sql": sql, "plan": admin.explain(&sql).await? }));
@@ -1167,7 +1167,7 @@ impl Statements {
         };
         let sql = |query: QueryName, param: &str| -> anyhow::Result<String> {
             let sql = query
-                .default_sql(dialect)
+                .default_sql(dialect, false)
                 .with_context(|| format!("no default SQL for {}", query.key()))?;
             let named = format!(":{param}");
             ensure!(
@@ -1504,7 +1504,7 @@ impl Search {
             Route::Count => QueryName::CountUsers,
         };
         let mut sql = query
-            .default_search_sql(dialect, patterns.len())
+            .default_search_sql(dialect, patterns.len(), false)
             .context("no default search SQL")?;
         // Last word first: `:search` is the start of `:search2`.
         for (i, pattern) in patterns.iter().enumerate().rev() {

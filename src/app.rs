@@ -52,6 +52,7 @@ pub fn build(settings: &Settings) -> Result<App, BuildError> {
         pool,
         &settings.queries,
         settings.changes.enabled,
+        settings.database.enabled_column,
         Some(metrics.clone()),
     )?
     .with_pepper_configured(settings.hashing.bcrypt_pepper.is_some());
@@ -222,6 +223,7 @@ mod tests {
             max_connections: 1,
             acquire_timeout_ms: 1_000,
             statement_timeout_ms: 0,
+            enabled_column: false,
         }
     }
 

@@ -31,6 +31,7 @@ pub async fn run(listen: SocketAddr) -> anyhow::Result<()> {
         max_connections: 4,
         acquire_timeout_ms: 3_000,
         statement_timeout_ms: 5_000,
+        enabled_column: false,
     };
     seed(&database)
         .await

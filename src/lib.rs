@@ -15,9 +15,11 @@ pub mod dialect;
 pub mod feed;
 /// HTTP routes, auth, problem+json errors and the OpenAPI document.
 pub mod http;
+/// The `import-clerk` subcommand: Clerk's user exports as one SQL script for a DBA to run.
+pub mod import;
 /// Per-app Prometheus metrics.
 pub mod metrics;
-/// crypt(3) hashes: parsing and constant-time verification.
+/// Stored password hashes of every scheme: parsing, constant-time verification, makers.
 pub mod password;
 /// Typed configuration from TOML and environment.
 pub mod settings;

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use userstore_gateway::settings::Settings;
 use userstore_gateway::telemetry::{self, LogFormat};
-use userstore_gateway::{app, check, demo, password};
+use userstore_gateway::{app, check, demo, import, password};
 
 /// A strictly read-only HTTP gateway that lets Keycloak federate users from an existing SQL database.
 #[derive(Parser)]
@@ -58,6 +58,27 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Turn Clerk's user exports (Dashboard CSV, Backend API JSON, or both,
+    /// joined on the user id) into one SQL script on stdout for a DBA to
+    /// review and run; notes and a summary go to stderr.
+    ImportClerk {
+        /// The Dashboard CSV export (the one with password digests).
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// The Backend API / CLI JSON export (an array of user objects).
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// The database the script is for: postgres, mysql (MariaDB and
+        /// MySQL) or sqlite.
+        #[arg(long, value_parser = import::parse_dialect)]
+        dialect: userstore_gateway::dialect::Dialect,
+        /// Also import private_metadata, as clerk_private_<key> attributes.
+        #[arg(long)]
+        include_private_metadata: bool,
+        /// Also import unsafe_metadata, as clerk_unsafe_<key> attributes.
+        #[arg(long)]
+        include_unsafe_metadata: bool,
+    },
 }
 
 #[tokio::main]
@@ -65,6 +86,21 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { config, strict } => ExitCode::from(check::run(&config, strict).await),
+        Command::ImportClerk {
+            csv,
+            json,
+            dialect,
+            include_private_metadata,
+            include_unsafe_metadata,
+        } => ExitCode::from(import::run(&import::Options {
+            csv,
+            json,
+            dialect,
+            metadata: import::MetadataChoice {
+                private: include_private_metadata,
+                unsafe_: include_unsafe_metadata,
+            },
+        })),
         Command::Hash { scheme } => match hash(scheme) {
             Ok(line) => {
                 println!("{line}");

@@ -105,6 +105,10 @@ pub struct DatabaseSettings {
     /// 0 leaves the database's own setting.
     #[serde(default = "default_statement_timeout_ms")]
     pub statement_timeout_ms: u64,
+    /// The `users` table has an `enabled` column (as `import-clerk` makes it):
+    /// the default user queries read it too. Configured queries are unchanged.
+    #[serde(default)]
+    pub enabled_column: bool,
 }
 
 fn default_statement_timeout_ms() -> u64 {

@@ -140,6 +140,7 @@ pub async fn inspect(settings: &Settings, pool: Pool, mut report: Report) -> Rep
         pool.clone(),
         &settings.queries,
         settings.changes.enabled,
+        settings.database.enabled_column,
         None,
     ) {
         Ok(store) => store,

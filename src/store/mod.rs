@@ -85,10 +85,14 @@ impl Store {
     /// With `change_log`, the dialect's queries over the shipped change log
     /// are among the defaults. Unknown keys, unknown parameters and a query
     /// configured without its partner are configuration errors.
+    ///
+    /// `enabled_column`: the default user queries read `users.enabled` too
+    /// (`[database] enabled_column`).
     pub fn new(
         pool: Pool,
         overrides: &BTreeMap<String, String>,
         change_log: bool,
+        enabled_column: bool,
         metrics: Option<Metrics>,
     ) -> Result<Self, StoreError> {
         let dialect = pool.dialect();
@@ -100,7 +104,7 @@ impl Store {
         };
         let mut queries = HashMap::new();
         for name in QueryName::ALL {
-            if let Some(sql) = name.default_sql(dialect) {
+            if let Some(sql) = name.default_sql(dialect, enabled_column) {
                 queries.insert(name, template(name, &sql));
             }
         }
@@ -111,7 +115,7 @@ impl Store {
                 continue;
             }
             for terms in 0..=MAX_SEARCH_TERMS {
-                if let Some(sql) = name.default_search_sql(dialect, terms) {
+                if let Some(sql) = name.default_search_sql(dialect, terms, enabled_column) {
                     search_shapes.insert((name, terms), template(name, &sql));
                 }
             }
@@ -502,7 +506,7 @@ mod tests {
     async fn unknown_query_names_are_rejected() {
         let pool = test_pool();
         let overrides = BTreeMap::from([("user_by_nickname".to_owned(), "SELECT 1".to_owned())]);
-        let err = Store::new(pool, &overrides, false, None).expect_err("unknown key");
+        let err = Store::new(pool, &overrides, false, false, None).expect_err("unknown key");
         assert!(err.to_string().contains("user_by_nickname"));
     }
 
@@ -513,7 +517,7 @@ mod tests {
             "user_by_id".to_owned(),
             "SELECT * FROM u WHERE x = :username".to_owned(),
         )]);
-        let err = Store::new(pool, &overrides, false, None).expect_err("wrong parameter");
+        let err = Store::new(pool, &overrides, false, false, None).expect_err("wrong parameter");
         assert!(err.to_string().contains(":username"), "{err}");
         assert!(err.to_string().contains(":id"), "{err}");
     }
@@ -525,7 +529,7 @@ mod tests {
             "user_attributes".to_owned(),
             "SELECT name, value FROM a WHERE user_id = :user_id".to_owned(),
         )]);
-        assert!(Store::new(pool, &overrides, false, None).is_err());
+        assert!(Store::new(pool, &overrides, false, false, None).is_err());
     }
 
     fn test_pool() -> Pool {
@@ -534,6 +538,7 @@ mod tests {
             max_connections: 1,
             acquire_timeout_ms: 1000,
             statement_timeout_ms: 0,
+            enabled_column: false,
         };
         Pool::open(&settings, crate::dialect::Access::Writable).expect("pool")
     }

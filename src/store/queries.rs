@@ -12,6 +12,20 @@ const USER_COLUMNS_OF_U: &str = "u.id AS id, u.username AS username, u.email AS 
     u.firstname AS firstname, u.lastname AS lastname, u.email_verified AS email_verified, \
     u.createdtimestamp AS createdtimestamp, u.password_hash AS password_hash";
 
+fn user_columns(enabled: bool) -> String {
+    match enabled {
+        true => format!("{USER_COLUMNS}, enabled"),
+        false => USER_COLUMNS.to_owned(),
+    }
+}
+
+fn user_columns_of_u(enabled: bool) -> String {
+    match enabled {
+        true => format!("{USER_COLUMNS_OF_U}, u.enabled AS enabled"),
+        false => USER_COLUMNS_OF_U.to_owned(),
+    }
+}
+
 /// The columns a search looks at.
 const SEARCHED_COLUMNS: [&str; 4] = ["username", "email", "firstname", "lastname"];
 
@@ -136,13 +150,18 @@ impl QueryName {
     /// For `search_users` and `count_users` this is the one-word search on
     /// `:search`; the store runs [`QueryName::default_search_sql`] per
     /// request shape.
-    pub fn default_sql(self, dialect: Dialect) -> Option<String> {
-        let user = |filter: &str| format!("SELECT {USER_COLUMNS} FROM users WHERE {filter}");
+    /// With `enabled`, the user queries also read the `enabled` column
+    /// (`[database] enabled_column`).
+    pub fn default_sql(self, dialect: Dialect, enabled: bool) -> Option<String> {
+        let columns = user_columns(enabled);
+        let user = |filter: &str| format!("SELECT {columns} FROM users WHERE {filter}");
         Some(match self {
             Self::UserById => user("id = :id"),
             Self::UserByUsername => user(&dialect.equals_ignoring_case("username", "username")),
             Self::UserByEmail => user(&dialect.equals_ignoring_case("email", "email")),
-            Self::SearchUsers | Self::CountUsers => return self.default_search_sql(dialect, 1),
+            Self::SearchUsers | Self::CountUsers => {
+                return self.default_search_sql(dialect, 1, enabled)
+            }
             Self::RealmRolesOfUser => "SELECT r.role AS role FROM realm_roles r \
                  JOIN users_to_realm_roles ur ON ur.realm_role_id = r.id \
                  WHERE ur.user_id = :user_id ORDER BY r.role"
@@ -184,7 +203,13 @@ impl QueryName {
     /// `(username, id)` index alone before it reads those rows, so a deep
     /// page does not read the rows before it. `terms` above
     /// [`MAX_SEARCH_TERMS`] counts as that many.
-    pub fn default_search_sql(self, dialect: Dialect, terms: usize) -> Option<String> {
+    pub fn default_search_sql(
+        self,
+        dialect: Dialect,
+        terms: usize,
+        enabled: bool,
+    ) -> Option<String> {
+        let (columns, columns_of_u) = (user_columns(enabled), user_columns_of_u(enabled));
         let filter = TERM_PARAMS[..terms.min(MAX_SEARCH_TERMS)]
             .iter()
             .map(|param| {
@@ -200,12 +225,12 @@ impl QueryName {
             // CROSS JOIN: SQLite keeps the page as the outer loop (an inner
             // join may walk all of `users` in order and probe the page).
             (Self::SearchUsers, 0) => format!(
-                "SELECT {USER_COLUMNS_OF_U} \
+                "SELECT {columns_of_u} \
                  FROM (SELECT id FROM users ORDER BY username, id LIMIT :limit OFFSET :offset) page \
                  CROSS JOIN users u WHERE u.id = page.id ORDER BY u.username, u.id"
             ),
             (Self::SearchUsers, _) => format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE {filter} \
+                "SELECT {columns} FROM users WHERE {filter} \
                  ORDER BY username, id LIMIT :limit OFFSET :offset"
             ),
             (Self::CountUsers, 0) => "SELECT count(*) AS count FROM users".into(),
@@ -230,7 +255,7 @@ mod tests {
     fn default_queries_only_use_their_own_parameters() {
         for dialect in Dialect::ALL {
             for name in QueryName::ALL {
-                if let Some(sql) = name.default_sql(dialect) {
+                if let Some(sql) = name.default_sql(dialect, false) {
                     for param in Template::parse(&sql).param_names() {
                         assert!(
                             name.params().contains(&param),
@@ -248,7 +273,9 @@ mod tests {
         for dialect in Dialect::ALL {
             for name in [QueryName::SearchUsers, QueryName::CountUsers] {
                 for terms in 1..=MAX_SEARCH_TERMS {
-                    let sql = name.default_search_sql(dialect, terms).expect("search sql");
+                    let sql = name
+                        .default_search_sql(dialect, terms, false)
+                        .expect("search sql");
                     let template = Template::parse(&sql);
                     let mut used: Vec<&str> = template
                         .param_names()
@@ -266,13 +293,13 @@ mod tests {
     #[test]
     fn searching_everyone_has_no_filter() {
         for dialect in Dialect::ALL {
-            let count = QueryName::CountUsers.default_search_sql(dialect, 0);
+            let count = QueryName::CountUsers.default_search_sql(dialect, 0, false);
             assert_eq!(
                 count.as_deref(),
                 Some("SELECT count(*) AS count FROM users")
             );
             let page = QueryName::SearchUsers
-                .default_search_sql(dialect, 0)
+                .default_search_sql(dialect, 0, false)
                 .expect("search sql");
             assert!(!page.contains("LIKE"), "{page}");
             let template = Template::parse(&page);
@@ -284,7 +311,7 @@ mod tests {
     #[test]
     fn the_one_word_default_is_the_documented_query_on_postgres() {
         let sql = QueryName::SearchUsers
-            .default_sql(Dialect::Postgres)
+            .default_sql(Dialect::Postgres, false)
             .expect("search sql");
         assert!(sql.contains(
             "WHERE (lower(username) LIKE :search ESCAPE '!' OR lower(email) LIKE :search ESCAPE '!' \
@@ -292,7 +319,7 @@ mod tests {
              ORDER BY username, id LIMIT :limit OFFSET :offset"
         ), "{sql}");
         assert_eq!(
-            QueryName::UserById.default_search_sql(Dialect::Postgres, 1),
+            QueryName::UserById.default_search_sql(Dialect::Postgres, 1, false),
             None
         );
     }

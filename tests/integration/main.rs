@@ -12,6 +12,7 @@ mod auth_and_logs;
 mod cli;
 mod harness_selftest;
 mod hashes;
+mod import_clerk;
 mod plans;
 mod read_only;
 mod repo_files;

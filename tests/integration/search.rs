@@ -303,9 +303,11 @@ async fn default_queries_use_indexes_on_a_large_table(vendor: Vendor) {
     let db = large_db(vendor).await;
     let pool = gateway_pool(&db);
     let dialect = pool.dialect();
-    let default = |name: QueryName| name.default_sql(dialect).expect("default sql");
-    let search =
-        |name: QueryName, terms| name.default_search_sql(dialect, terms).expect("search sql");
+    let default = |name: QueryName| name.default_sql(dialect, false).expect("default sql");
+    let search = |name: QueryName, terms| {
+        name.default_search_sql(dialect, terms, false)
+            .expect("search sql")
+    };
     let [offset, limit] = paging(0, 10);
     let deep = paging(15_000, 10);
     let cases: Vec<(&str, String, Params)> = vec![
@@ -441,7 +443,8 @@ mod postgres_plans {
     async fn searches_are_planned_per_run_and_lookups_stay_prepared() {
         let db = large_db(Vendor::Postgres).await;
         let pool = gateway_pool(&db);
-        let store = Store::new(pool.clone(), &Default::default(), false, None).expect("store");
+        let store =
+            Store::new(pool.clone(), &Default::default(), false, false, None).expect("store");
 
         for _ in 0..7 {
             let page = store.search("muster", 0, 10).await.expect("search");
@@ -488,7 +491,7 @@ mod postgres_plans {
 
         for (name, terms) in [(QueryName::SearchUsers, 1), (QueryName::CountUsers, 1)] {
             let sql = name
-                .default_search_sql(Dialect::Postgres, terms)
+                .default_search_sql(Dialect::Postgres, terms, false)
                 .expect("search sql");
             let [offset, limit] = paging(0, 10);
             let params = [("search", text("%sterma%")), offset, limit];

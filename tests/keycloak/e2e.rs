@@ -10,6 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 mod authority;
+mod clerk;
 mod local_passwords;
 
 /// User queries that also read the fixture's `enabled` column.

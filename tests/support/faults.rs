@@ -199,6 +199,8 @@ pub struct GatewayProcess {
     pub port: u16,
     log: PathBuf,
     rust_log: String,
+    /// Extra environment, e.g. `USERSTORE_GATEWAY__DATABASE__URL`.
+    env: Vec<(String, String)>,
     child: Option<Child>,
     _dir: tempfile::TempDir,
 }
@@ -210,8 +212,18 @@ impl GatewayProcess {
         Self::start_logging(toml, "info")
     }
 
+    /// Like [`GatewayProcess::start`], with extra environment variables (a
+    /// configuration that takes its database URL and token from there).
+    pub fn start_with_env(toml: &str, env: &[(&str, &str)]) -> GatewayProcess {
+        Self::start_inner(toml, "info", env)
+    }
+
     /// Like [`GatewayProcess::start`], with `RUST_LOG` set to `rust_log`.
     pub fn start_logging(toml: &str, rust_log: &str) -> GatewayProcess {
+        Self::start_inner(toml, rust_log, &[])
+    }
+
+    fn start_inner(toml: &str, rust_log: &str, env: &[(&str, &str)]) -> GatewayProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("gateway.toml");
         fs::write(&config, toml).expect("write config");
@@ -220,6 +232,10 @@ impl GatewayProcess {
             port: free_port(),
             log: dir.path().join("gateway.log"),
             rust_log: rust_log.to_owned(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             child: None,
             _dir: dir,
         };
@@ -247,6 +263,7 @@ impl GatewayProcess {
                 format!("127.0.0.1:{}", self.port),
             )
             .env("RUST_LOG", &self.rust_log)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

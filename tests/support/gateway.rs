@@ -55,6 +55,7 @@ pub fn settings(db: &TestDb, queries: &[(&str, &str)]) -> Settings {
             max_connections: 4,
             acquire_timeout_ms: 5_000,
             statement_timeout_ms: 5_000,
+            enabled_column: false,
         },
         auth: AuthSettings {
             api_tokens: vec![Secret::new(TOKEN)],

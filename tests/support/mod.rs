@@ -35,6 +35,7 @@
 pub mod bench;
 pub mod certs;
 mod checksum;
+pub mod clerk_export;
 pub mod dba;
 pub mod faults;
 #[macro_use]

@@ -1,0 +1,231 @@
+//! Leaving Clerk, end to end (issue 14): a generated Clerk export of 200 users
+//! (every hasher, users without a password, public metadata, a user with two
+//! addresses, a banned user) goes through `import-clerk`, into PostgreSQL
+//! with `psql` as a DBA would load it, behind the gateway with
+//! `docs/clerk/gateway.toml` as shipped (URL and token from the
+//! environment), and into a real Keycloak. Users log in with their original
+//! passwords through the password grant and the browser login form.
+
+use std::path::Path;
+use std::process::Command;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::clerk_export::{self, ClerkUser};
+use crate::support::faults::GatewayProcess;
+use crate::support::gateway::TOKEN;
+use crate::support::keycloak::{claims, keycloak, Keycloak, Realm};
+use crate::support::{TestDb, Vendor};
+
+const BIN: &str = env!("CARGO_BIN_EXE_userstore-gateway");
+/// The provider's setting for Keycloak-kept passwords of users without one.
+const LOCAL_PASSWORDS: &str = "localPasswordsWithoutHash";
+
+/// Writes the export, runs `import-clerk` and loads its script with psql.
+fn import(users: &[ClerkUser], dir: &Path, db: &TestDb) -> String {
+    let csv = dir.join("users.csv");
+    let json = dir.join("users.json");
+    std::fs::write(&csv, clerk_export::csv(users)).expect("csv");
+    std::fs::write(&json, clerk_export::json(users)).expect("json");
+    let output = Command::new(BIN)
+        .args(["import-clerk", "--csv"])
+        .arg(&csv)
+        .arg("--json")
+        .arg(&json)
+        .args(["--dialect", "postgres"])
+        .output()
+        .expect("import-clerk runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "import-clerk failed:\n{stderr}");
+    let script = dir.join("clerk.sql");
+    std::fs::write(&script, &output.stdout).expect("script");
+    let loaded = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url(), "-f"])
+        .arg(&script)
+        .output()
+        .expect("psql runs (Debian package postgresql-client)");
+    assert!(
+        loaded.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    stderr
+}
+
+/// A User Attribute mapper that puts `clerk_id` into the tokens of testclient.
+async fn map_clerk_id(kc: &Keycloak, realm: &Realm) {
+    let clients = kc
+        .admin(
+            Method::GET,
+            &format!("/{}/clients?clientId=testclient", realm.name),
+            None,
+        )
+        .await;
+    let id = clients.body[0]["id"]
+        .as_str()
+        .expect("testclient")
+        .to_owned();
+    let mapper = json!({
+        "name": "clerk_id",
+        "protocol": "openid-connect",
+        "protocolMapper": "oidc-usermodel-attribute-mapper",
+        "config": {
+            "user.attribute": "clerk_id", "claim.name": "clerk_id", "jsonType.label": "String",
+            "id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"
+        }
+    });
+    let created = kc
+        .admin(
+            Method::POST,
+            &format!("/{}/clients/{id}/protocol-mappers/models", realm.name),
+            Some(mapper),
+        )
+        .await;
+    assert_eq!(created.status, 201, "mapper: {}", created.body);
+}
+
+async fn keycloak_id(kc: &Keycloak, realm: &Realm, username: &str) -> String {
+    let found = kc
+        .admin(
+            Method::GET,
+            &format!("/{}/users?username={username}&exact=true", realm.name),
+            None,
+        )
+        .await;
+    found.body[0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{username} found: {}", found.body))
+        .to_owned()
+}
+
+async fn reset_password(kc: &Keycloak, realm: &Realm, user_id: &str, password: &str) -> u16 {
+    kc.admin(
+        Method::PUT,
+        &format!("/{}/users/{user_id}/reset-password", realm.name),
+        Some(json!({"type": "password", "value": password, "temporary": false})),
+    )
+    .await
+    .status
+}
+
+#[tokio::test]
+async fn a_clerk_export_logs_in_to_keycloak_with_the_original_passwords() {
+    let users = clerk_export::users(200);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = TestDb::new(Vendor::Postgres).await;
+    let summary = import(&users, dir.path(), &db);
+    assert!(
+        summary.contains("200"),
+        "the summary counts the users:\n{summary}"
+    );
+    let before = db.checksum().await;
+
+    let config = std::fs::read_to_string("docs/clerk/gateway.toml").expect("shipped config");
+    let gateway = GatewayProcess::start_with_env(
+        &config,
+        &[
+            ("USERSTORE_GATEWAY__DATABASE__URL", db.url()),
+            ("USERSTORE_GATEWAY__AUTH__API_TOKENS", TOKEN),
+        ],
+    );
+    let kc = keycloak().await;
+    let realm = kc
+        .realm_with(
+            &gateway.base(),
+            TOKEN,
+            &[("cachePolicy", "DEFAULT"), (LOCAL_PASSWORDS, "true")],
+            json!({}),
+        )
+        .await;
+    map_clerk_id(kc, &realm).await;
+
+    // One user of every hasher (and the two-address user, who logs in by
+    // primary email), through the password grant, then the login form.
+    let with_password: Vec<&ClerkUser> = users
+        .iter()
+        .filter(|u| u.password.is_some() && !u.banned)
+        .take(24)
+        .collect();
+    assert!(with_password.len() >= 21, "every hasher is there");
+    for user in &with_password {
+        let login = user.login();
+        let password = user.password.as_deref().expect("password");
+        let hasher = &user.digest.as_ref().expect("digest").0;
+        let (status, token) = kc.login(&realm, &login, password).await;
+        assert_eq!(status, 200, "{hasher}: {login}: {token}");
+        assert_eq!(
+            claims(&token)["clerk_id"],
+            user.id,
+            "{hasher}: clerk_id claim"
+        );
+        let (wrong, _) = kc.login(&realm, &login, &format!("{password}!")).await;
+        assert_eq!(wrong, 401, "{hasher}: a wrong password fails");
+        assert!(
+            kc.browser_login(&realm, &login, password).await.is_some(),
+            "{hasher}: the browser login form"
+        );
+    }
+
+    // The banned user is refused, with the right password.
+    let banned = users.iter().find(|u| u.banned).expect("banned user");
+    let (status, body) = kc
+        .login(
+            &realm,
+            &banned.login(),
+            banned.password.as_deref().unwrap_or(""),
+        )
+        .await;
+    assert_ne!(status, 200, "banned user refused: {body}");
+
+    // An OAuth-only user gets a password from Keycloak and logs in with it.
+    let oauth = users
+        .iter()
+        .find(|u| u.digest.is_none())
+        .expect("OAuth-only user");
+    let oauth_id = keycloak_id(kc, &realm, &oauth.login()).await;
+    assert_eq!(
+        reset_password(kc, &realm, &oauth_id, "New-Keycloak-pw-1").await,
+        204
+    );
+    let (status, token) = kc.login(&realm, &oauth.login(), "New-Keycloak-pw-1").await;
+    assert_eq!(
+        status, 200,
+        "OAuth-only user with a Keycloak password: {token}"
+    );
+
+    // With the setting off, another OAuth-only user is refused a password.
+    let off = kc
+        .realm_with(
+            &gateway.base(),
+            TOKEN,
+            &[("cachePolicy", "DEFAULT")],
+            json!({}),
+        )
+        .await;
+    let second = users
+        .iter()
+        .filter(|u| u.digest.is_none())
+        .nth(1)
+        .expect("second OAuth-only user");
+    let second_id = keycloak_id(kc, &off, &second.login()).await;
+    let refused = reset_password(kc, &off, &second_id, "New-Keycloak-pw-2").await;
+    assert!(
+        (400..500).contains(&refused),
+        "refused with the setting off: {refused}"
+    );
+    let (status, _) = kc.login(&off, &second.login(), "New-Keycloak-pw-2").await;
+    assert_eq!(status, 401);
+
+    // A user with a database hash cannot get another password from Keycloak.
+    let hashed = with_password[0];
+    let hashed_id = keycloak_id(kc, &realm, &hashed.login()).await;
+    let refused = reset_password(kc, &realm, &hashed_id, "Other-pw-3").await;
+    assert!((400..500).contains(&refused), "read-only hash: {refused}");
+
+    assert_eq!(
+        db.checksum().await,
+        before,
+        "nothing wrote to the user database"
+    );
+}
