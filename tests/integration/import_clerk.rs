@@ -12,7 +12,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::clerk_export::{self, ClerkUser};
+use crate::support::clerk_export;
 use crate::support::faults::GatewayProcess;
 use crate::support::gateway::TOKEN;
 use crate::support::{TestDb, Vendor};
@@ -30,45 +30,11 @@ fn dialect(vendor: Vendor) -> &'static str {
     }
 }
 
-/// Runs `import-clerk` on the export of `users`: (script, stderr).
-fn script(users: &[ClerkUser], dir: &Path, vendor: Vendor) -> (String, String) {
-    let csv = dir.join("users.csv");
-    let json = dir.join("users.json");
-    std::fs::write(&csv, clerk_export::csv(users)).expect("csv");
-    std::fs::write(&json, clerk_export::json(users)).expect("json");
-    let output = Command::new(BIN)
-        .args(["import-clerk", "--csv"])
-        .arg(&csv)
-        .arg("--json")
-        .arg(&json)
-        .args(["--dialect", dialect(vendor)])
-        .output()
-        .expect("import-clerk runs");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "import-clerk: {stderr}");
-    (
-        String::from_utf8(output.stdout).expect("utf-8 script"),
-        stderr,
-    )
-}
-
 async fn load(db: &TestDb, script: &str, dir: &Path) {
-    if db.vendor() != Vendor::Postgres {
-        db.run_script(script).await;
-        return;
+    match db.vendor() {
+        Vendor::Postgres => clerk_export::load_with_psql(db.url(), script, dir),
+        _ => db.run_script(script).await,
     }
-    let file = dir.join("clerk.sql");
-    std::fs::write(&file, script).expect("script file");
-    let loaded = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url(), "-f"])
-        .arg(&file)
-        .output()
-        .expect("psql runs (Debian package postgresql-client)");
-    assert!(
-        loaded.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&loaded.stderr)
-    );
 }
 
 async fn get(client: &reqwest::Client, url: String) -> Value {
@@ -88,7 +54,7 @@ async fn an_imported_export_is_served_as_shipped(vendor: Vendor) {
     // reference indexes, and `check --strict` says so.
     let users = clerk_export::users(200);
     let dir = tempfile::tempdir().expect("temp dir");
-    let (sql, summary) = script(&users, dir.path(), vendor);
+    let (sql, summary) = clerk_export::run_import(&users, dir.path(), dialect(vendor));
     assert!(summary.contains("200 users written"), "{summary}");
     assert!(
         summary.contains("without a usable password"),

@@ -8,6 +8,8 @@
 //! `tests/integration/hashes.rs`), or from the gateway's own makers.
 
 use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::{json, Value};
 use userstore_gateway::password::{make_hash, Scheme};
@@ -292,4 +294,43 @@ pub fn json(users: &[ClerkUser]) -> String {
     let mut out = String::new();
     let _ = write!(out, "{}", Value::Array(list));
     out
+}
+
+/// Writes the export of `users` into `dir` and runs the gateway binary's
+/// `import-clerk --csv --json --dialect` on it: (script, stderr).
+pub fn run_import(users: &[ClerkUser], dir: &Path, dialect: &str) -> (String, String) {
+    let csv_file = dir.join("users.csv");
+    let json_file = dir.join("users.json");
+    std::fs::write(&csv_file, csv(users)).expect("csv");
+    std::fs::write(&json_file, json(users)).expect("json");
+    let output = Command::new(env!("CARGO_BIN_EXE_userstore-gateway"))
+        .args(["import-clerk", "--csv"])
+        .arg(&csv_file)
+        .arg("--json")
+        .arg(&json_file)
+        .args(["--dialect", dialect])
+        .output()
+        .expect("import-clerk runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "import-clerk failed:\n{stderr}");
+    (
+        String::from_utf8(output.stdout).expect("UTF-8 script"),
+        stderr,
+    )
+}
+
+/// Loads a PostgreSQL script as a DBA would: `psql -v ON_ERROR_STOP=1 -f`.
+pub fn load_with_psql(url: &str, script: &str, dir: &Path) {
+    let file = dir.join("clerk.sql");
+    std::fs::write(&file, script).expect("script file");
+    let loaded = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f"])
+        .arg(&file)
+        .output()
+        .expect("psql runs (Debian package postgresql-client)");
+    assert!(
+        loaded.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
 }

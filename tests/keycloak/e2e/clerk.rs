@@ -6,9 +6,6 @@
 //! environment), and into a real Keycloak. Users log in with their original
 //! passwords through the password grant and the browser login form.
 
-use std::path::Path;
-use std::process::Command;
-
 use reqwest::Method;
 use serde_json::json;
 
@@ -18,40 +15,8 @@ use crate::support::gateway::TOKEN;
 use crate::support::keycloak::{claims, keycloak, Keycloak, Realm};
 use crate::support::{TestDb, Vendor};
 
-const BIN: &str = env!("CARGO_BIN_EXE_userstore-gateway");
 /// The provider's setting for Keycloak-kept passwords of users without one.
 const LOCAL_PASSWORDS: &str = "localPasswordsWithoutHash";
-
-/// Writes the export, runs `import-clerk` and loads its script with psql.
-fn import(users: &[ClerkUser], dir: &Path, db: &TestDb) -> String {
-    let csv = dir.join("users.csv");
-    let json = dir.join("users.json");
-    std::fs::write(&csv, clerk_export::csv(users)).expect("csv");
-    std::fs::write(&json, clerk_export::json(users)).expect("json");
-    let output = Command::new(BIN)
-        .args(["import-clerk", "--csv"])
-        .arg(&csv)
-        .arg("--json")
-        .arg(&json)
-        .args(["--dialect", "postgres"])
-        .output()
-        .expect("import-clerk runs");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "import-clerk failed:\n{stderr}");
-    let script = dir.join("clerk.sql");
-    std::fs::write(&script, &output.stdout).expect("script");
-    let loaded = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url(), "-f"])
-        .arg(&script)
-        .output()
-        .expect("psql runs (Debian package postgresql-client)");
-    assert!(
-        loaded.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&loaded.stderr)
-    );
-    stderr
-}
 
 /// A User Attribute mapper that puts `clerk_id` into the tokens of testclient.
 async fn map_clerk_id(kc: &Keycloak, realm: &Realm) {
@@ -114,7 +79,8 @@ async fn a_clerk_export_logs_in_to_keycloak_with_the_original_passwords() {
     let users = clerk_export::users(200);
     let dir = tempfile::tempdir().expect("temp dir");
     let db = TestDb::new(Vendor::Postgres).await;
-    let summary = import(&users, dir.path(), &db);
+    let (script, summary) = clerk_export::run_import(&users, dir.path(), "postgres");
+    clerk_export::load_with_psql(db.url(), &script, dir.path());
     assert!(
         summary.contains("200"),
         "the summary counts the users:\n{summary}"
