@@ -193,19 +193,19 @@ impl Verifier {
             self.hash_blocking(decoy, password).await;
             return miss;
         };
-        let real = hash.clone();
+        let (scheme, cost) = (hash.scheme(), hash.cost_label());
         match self.hash_blocking(hash, password).await {
-            Verdict::PasswordTooLong | Verdict::CostTooHigh => {
+            (Verdict::PasswordTooLong | Verdict::CostTooHigh, _) => {
                 tracing::warn!(
-                    scheme = real.scheme().name(),
-                    cost = %real.cost_label(),
+                    scheme = scheme.name(),
+                    cost = %cost,
                     "stored hash's cost is over its [hashing] cap; refused without hashing"
                 );
                 Outcome::OverLimit
             }
-            verdict => {
+            (verdict, real) => {
                 // Only hashes that were really computed become the decoy.
-                if let Ok(mut last) = self.last_real.lock() {
+                if let (Some(real), Ok(mut last)) = (real, self.last_real.lock()) {
                     *last = real;
                 }
                 if verdict == Verdict::Match {
@@ -217,18 +217,26 @@ impl Verifier {
         }
     }
 
-    async fn hash_blocking(&self, hash: StoredHash, password: String) -> Verdict {
+    /// Verifies on a blocking thread within `max_concurrent`; hands the hash
+    /// back (for the next decoy) unless the thread failed.
+    async fn hash_blocking(
+        &self,
+        hash: StoredHash,
+        password: String,
+    ) -> (Verdict, Option<StoredHash>) {
         let Ok(_permit) = self.permits.acquire().await else {
-            return Verdict::Mismatch;
+            return (Verdict::Mismatch, None);
         };
         let limits = self.limits.clone();
         let (scheme, cost) = (hash.scheme(), hash.cost_label());
         let span = tracing::Span::current();
-        let verdict =
-            tokio::task::spawn_blocking(move || span.in_scope(|| hash.verify(&password, &limits)))
-                .instrument(tracing::Span::current())
-                .await
-                .unwrap_or(Verdict::Mismatch);
+        let (verdict, hash) = tokio::task::spawn_blocking(move || {
+            let verdict = span.in_scope(|| hash.verify(&password, &limits));
+            (verdict, Some(hash))
+        })
+        .instrument(tracing::Span::current())
+        .await
+        .unwrap_or((Verdict::Mismatch, None));
         // Counted by scheme and cost so that operators (and tests) can see
         // that unknown users cost the same hashing work as known ones.
         if matches!(verdict, Verdict::Match | Verdict::Mismatch) {
@@ -238,6 +246,6 @@ impl Verifier {
                     .increment(1);
             }
         }
-        verdict
+        (verdict, hash)
     }
 }

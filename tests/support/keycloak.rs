@@ -358,6 +358,32 @@ impl Keycloak {
 
     /// Adds `component` (a user federation provider, say) to the realm
     /// `realm`, whose id goes into its `parentId`; the component's id.
+    /// Keycloak's id of the user `username` of `realm` (panics if not found).
+    pub async fn user_id(&self, realm: &str, username: &str) -> String {
+        let found = self
+            .admin(
+                Method::GET,
+                &format!("/{realm}/users?username={username}&exact=true"),
+                None,
+            )
+            .await;
+        found.body[0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{username} in {realm}: {}", found.body))
+            .to_owned()
+    }
+
+    /// The admin's "reset password" (not temporary) for the user with
+    /// Keycloak id `id`.
+    pub async fn reset_password(&self, realm: &str, id: &str, password: &str) -> Answer {
+        self.admin(
+            Method::PUT,
+            &format!("/{realm}/users/{id}/reset-password"),
+            Some(json!({"type": "password", "value": password, "temporary": false})),
+        )
+        .await
+    }
+
     pub async fn add_component(&self, realm: &str, mut component: Value) -> String {
         let realm_id = self
             .admin(Method::GET, &format!("/{realm}"), None)

@@ -50,30 +50,6 @@ async fn map_clerk_id(kc: &Keycloak, realm: &Realm) {
     assert_eq!(created.status, 201, "mapper: {}", created.body);
 }
 
-async fn keycloak_id(kc: &Keycloak, realm: &Realm, username: &str) -> String {
-    let found = kc
-        .admin(
-            Method::GET,
-            &format!("/{}/users?username={username}&exact=true", realm.name),
-            None,
-        )
-        .await;
-    found.body[0]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{username} found: {}", found.body))
-        .to_owned()
-}
-
-async fn reset_password(kc: &Keycloak, realm: &Realm, user_id: &str, password: &str) -> u16 {
-    kc.admin(
-        Method::PUT,
-        &format!("/{}/users/{user_id}/reset-password", realm.name),
-        Some(json!({"type": "password", "value": password, "temporary": false})),
-    )
-    .await
-    .status
-}
-
 #[tokio::test]
 async fn a_clerk_export_logs_in_to_keycloak_with_the_original_passwords() {
     let users = clerk_export::users(200);
@@ -149,9 +125,11 @@ async fn a_clerk_export_logs_in_to_keycloak_with_the_original_passwords() {
         .iter()
         .find(|u| u.digest.is_none())
         .expect("OAuth-only user");
-    let oauth_id = keycloak_id(kc, &realm, &oauth.login()).await;
+    let oauth_id = kc.user_id(&realm.name, &oauth.login()).await;
     assert_eq!(
-        reset_password(kc, &realm, &oauth_id, "New-Keycloak-pw-1").await,
+        kc.reset_password(&realm.name, &oauth_id, "New-Keycloak-pw-1")
+            .await
+            .status,
         204
     );
     let (status, token) = kc.login(&realm, &oauth.login(), "New-Keycloak-pw-1").await;
@@ -174,8 +152,11 @@ async fn a_clerk_export_logs_in_to_keycloak_with_the_original_passwords() {
         .filter(|u| u.digest.is_none())
         .nth(1)
         .expect("second OAuth-only user");
-    let second_id = keycloak_id(kc, &off, &second.login()).await;
-    let refused = reset_password(kc, &off, &second_id, "New-Keycloak-pw-2").await;
+    let second_id = kc.user_id(&off.name, &second.login()).await;
+    let refused = kc
+        .reset_password(&off.name, &second_id, "New-Keycloak-pw-2")
+        .await
+        .status;
     assert!(
         (400..500).contains(&refused),
         "refused with the setting off: {refused}"
@@ -185,8 +166,11 @@ async fn a_clerk_export_logs_in_to_keycloak_with_the_original_passwords() {
 
     // A user with a database hash cannot get another password from Keycloak.
     let hashed = with_password[0];
-    let hashed_id = keycloak_id(kc, &realm, &hashed.login()).await;
-    let refused = reset_password(kc, &realm, &hashed_id, "Other-pw-3").await;
+    let hashed_id = kc.user_id(&realm.name, &hashed.login()).await;
+    let refused = kc
+        .reset_password(&realm.name, &hashed_id, "Other-pw-3")
+        .await
+        .status;
     assert!((400..500).contains(&refused), "read-only hash: {refused}");
 
     assert_eq!(

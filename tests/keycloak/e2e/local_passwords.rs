@@ -65,27 +65,14 @@ impl Stack {
     }
 
     async fn id_of(&self, username: &str) -> String {
-        let found = self
-            .admin(
-                Method::GET,
-                &format!("/users?username={username}&exact=true"),
-                None,
-            )
-            .await;
-        found.body[0]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{username}: {}", found.body))
-            .to_owned()
+        self.kc.user_id(&self.realm.name, username).await
     }
 
     async fn reset_password(&self, username: &str, password: &str) -> Answer {
         let id = self.id_of(username).await;
-        self.admin(
-            Method::PUT,
-            &format!("/users/{id}/reset-password"),
-            Some(json!({"type": "password", "value": password, "temporary": false})),
-        )
-        .await
+        self.kc
+            .reset_password(&self.realm.name, &id, password)
+            .await
     }
 
     async fn login_status(&self, username: &str, password: &str) -> u16 {
