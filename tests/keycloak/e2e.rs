@@ -4,13 +4,14 @@
 //! and realm; the Keycloak server is shared.
 
 use crate::support::gateway::{fixture_db, settings, spawn_app_with, TestApp, TOKEN};
-use crate::support::keycloak::{claims, keycloak, Keycloak, Realm};
+use crate::support::keycloak::{claims, keycloak, Keycloak, Realm, REALM_IMPORT};
 use crate::support::{TestDb, Vendor};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 mod authority;
 mod clerk;
+mod failover;
 mod local_passwords;
 
 /// User queries that also read the fixture's `enabled` column.
@@ -442,10 +443,7 @@ async fn the_documented_realm_import_file_federates_and_logs_in() {
     let before = db.checksum().await;
     let gateway = spawn_app_with(settings(&db, &[])).await;
     let kc = keycloak().await;
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/docs/keycloak/realm-import.json"
-    );
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(REALM_IMPORT);
     let mut realm: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("realm file")).expect("JSON");
     let name = format!("import-{}", std::process::id());
@@ -461,10 +459,19 @@ async fn the_documented_realm_import_file_federates_and_logs_in() {
         component_id: String::new(),
     };
     let (status, token) = kc.login(&realm, "mmustermann", "B1Systems!").await;
+    let browser = kc.browser_login(&realm, "mmustermann", "B1Systems!").await;
 
     assert_eq!(status, 200, "{token}");
     assert_eq!(
         roles(&claims(&token), &["resource_access", "testclient", "roles"]),
+        ["admin"]
+    );
+    let browser = browser.expect("the login form lets mmustermann in");
+    assert_eq!(
+        roles(
+            &claims(&browser),
+            &["resource_access", "testclient", "roles"]
+        ),
         ["admin"]
     );
     assert_eq!(db.checksum().await, before);

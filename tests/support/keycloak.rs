@@ -51,10 +51,35 @@ fn provider_target() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("keycloak-provider/target")
 }
 
-/// The provider jar and the unpacked distribution, both made by
-/// `mvn -f keycloak-provider/pom.xml -Pkeycloak-dist verify` (run by .ci/test
-/// before cargo).
-fn artifacts() -> Result<(PathBuf, PathBuf), String> {
+/// The realm import file of the docs and of docker-compose.yml, relative to
+/// the repository root; the end-to-end tests import it too.
+pub const REALM_IMPORT: &str = "docs/keycloak/realm-import.json";
+
+/// The Keycloak version under test: `KEYCLOAK_VERSION` as `.ci/test` passes
+/// it on to Maven, else the pom's.
+pub fn version() -> String {
+    match std::env::var("KEYCLOAK_VERSION") {
+        Ok(version) if !version.is_empty() => version,
+        _ => pom_version(),
+    }
+}
+
+/// The Keycloak release the provider is shipped for: the pom's
+/// `keycloak.version`.
+pub fn pom_version() -> String {
+    let pom = Path::new(env!("CARGO_MANIFEST_DIR")).join("keycloak-provider/pom.xml");
+    let text = fs::read_to_string(&pom).unwrap_or_default();
+    text.split("<keycloak.version>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no <keycloak.version> in {}", pom.display()))
+}
+
+/// The provider jar and the unpacked distribution of [`version`], both made
+/// by `mvn -f keycloak-provider/pom.xml -Pkeycloak-dist verify` (run by
+/// .ci/test before cargo).
+pub fn artifacts() -> Result<(PathBuf, PathBuf), String> {
     let target = provider_target();
     let hint = "run `mvn -B -f keycloak-provider/pom.xml -Pkeycloak-dist verify` first (the README's test command does)";
     let jar = fs::read_dir(&target)
@@ -68,17 +93,14 @@ fn artifacts() -> Result<(PathBuf, PathBuf), String> {
                 && !name.contains("tests")
         })
         .ok_or_else(|| format!("no provider jar in {}; {hint}", target.display()))?;
-    let dist_root = target.join("keycloak-dist");
-    let dist = fs::read_dir(&dist_root)
-        .map_err(|e| format!("{}: {e}; {hint}", dist_root.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.join("bin/kc.sh").is_file())
-        .ok_or_else(|| {
-            format!(
-                "no Keycloak distribution in {}; {hint}",
-                dist_root.display()
-            )
-        })?;
+    // Earlier runs against other versions may have left theirs beside it.
+    let dist = target.join(format!("keycloak-dist/keycloak-{}", version()));
+    if !dist.join("bin/kc.sh").is_file() {
+        return Err(format!(
+            "no Keycloak distribution in {}; {hint}",
+            dist.display()
+        ));
+    }
     Ok((jar, dist))
 }
 

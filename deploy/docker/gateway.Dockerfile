@@ -1,0 +1,20 @@
+# The gateway image, used by docker-compose.yml and deploy/kubernetes.
+# Build from the repository root:
+#   docker build -f deploy/docker/gateway.Dockerfile -t userstore-gateway:0.1.0 .
+FROM rust:1.95.0-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+COPY benches ./benches
+COPY migrations ./migrations
+RUN cargo build --release --locked
+
+FROM debian:12.11-slim
+RUN useradd --system --uid 10001 --no-create-home gateway
+COPY --from=build /src/target/release/userstore-gateway /usr/local/bin/userstore-gateway
+COPY deploy/docker/gateway.toml /etc/userstore-gateway/gateway.toml
+# A numeric user, so Kubernetes' runAsNonRoot can check it without a passwd lookup.
+USER 10001
+EXPOSE 8080
+ENTRYPOINT ["userstore-gateway"]
+CMD ["serve", "--config", "/etc/userstore-gateway/gateway.toml"]
