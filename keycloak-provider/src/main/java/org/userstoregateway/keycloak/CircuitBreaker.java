@@ -12,9 +12,10 @@ import org.jboss.logging.Logger;
  *
  * <ul>
  * <li><b>Closed</b> (normal): every call goes through. A call that fails with
- * {@link GatewayException.Kind#UNAVAILABLE} (or any unexpected exception)
- * adds one to a counter, anything else resets it. At the threshold the
- * circuit opens.</li>
+ * {@link GatewayException.Kind#UNAVAILABLE} or
+ * {@link GatewayException.Kind#CONNECTION} (or any unexpected exception) adds
+ * one to a counter, anything else resets it. At the threshold the circuit
+ * opens.</li>
  * <li><b>Open</b>: every call fails at once with a
  * {@link GatewayException.Kind#CIRCUIT_OPEN} exception, without touching the
  * network, until the cool-down has passed.</li>
@@ -24,8 +25,8 @@ import org.jboss.logging.Logger;
  * </ul>
  *
  * <p>Logs one WARN when the circuit opens and one INFO when it closes again,
- * never one per call. One instance per {@link GatewayClient}; thread-safe. The
- * lock is held only to change state, never during a call.
+ * never one per call. One instance per gateway URL of a {@link GatewayClient};
+ * thread-safe. The lock is held only to change state, never during a call.
  */
 final class CircuitBreaker {
 
@@ -68,15 +69,41 @@ final class CircuitBreaker {
         this.nanoClock = nanoClock;
     }
 
+    /**
+     * The answer of {@link #tryAdmit}: the ticket to book the call's outcome
+     * with, or the reason it may not go through now. An admitted call must be
+     * run with {@link #call(Admission, Supplier)} of the same breaker, since
+     * after the cool-down the admission is the one probe.
+     */
+    record Admission(long ticket, String refusal) {
+
+        boolean admitted() {
+            return refusal == null;
+        }
+    }
+
     /** Runs {@code call} unless the circuit is open, and books its outcome. */
     <T> T call(Supplier<T> call) {
-        long ticket = admit();
+        Admission admission = tryAdmit();
+        if (!admission.admitted()) {
+            throw new GatewayException(GatewayException.Kind.CIRCUIT_OPEN,
+                    "gateway unavailable, " + admission.refusal(), null);
+        }
+        return call(admission, call);
+    }
+
+    /** Runs a call {@link #tryAdmit} admitted, and books its outcome. */
+    <T> T call(Admission admission, Supplier<T> call) {
+        if (!admission.admitted()) {
+            throw new IllegalArgumentException("the call was not admitted: " + admission.refusal());
+        }
+        long ticket = admission.ticket();
         T result;
         try {
             result = call.get();
         } catch (GatewayException e) {
             switch (e.kind()) {
-                case UNAVAILABLE -> failed(ticket, e.getMessage());
+                case UNAVAILABLE, CONNECTION -> failed(ticket, e.getMessage());
                 case REJECTED -> succeeded(ticket);
                 default -> abandoned(ticket);
             }
@@ -93,23 +120,30 @@ final class CircuitBreaker {
         return state;
     }
 
-    private synchronized long admit() {
+    String label() {
+        return label;
+    }
+
+    /**
+     * Admits every call while closed; while open, the first call after the
+     * cool-down as the probe (the circuit turns half-open); nothing else. The
+     * refusal says why, e.g. "circuit open, next probe in 3 s".
+     */
+    synchronized Admission tryAdmit() {
         switch (state) {
             case CLOSED:
-                return generation;
+                return new Admission(generation, null);
             case OPEN:
                 long now = nanoClock.getAsLong();
                 long wait = probeAllowedAt - now;
                 if (wait <= 0) {
                     state = State.HALF_OPEN;
-                    return PROBE;
+                    return new Admission(PROBE, null);
                 }
                 long seconds = Math.max(1, (wait + 999_999_999L) / 1_000_000_000L);
-                throw new GatewayException(GatewayException.Kind.CIRCUIT_OPEN,
-                        "gateway unavailable, circuit open, next probe in " + seconds + " s", null);
+                return new Admission(0, "circuit open, next probe in " + seconds + " s");
             default:
-                throw new GatewayException(GatewayException.Kind.CIRCUIT_OPEN,
-                        "gateway unavailable, circuit open, a probe call is under way", null);
+                return new Admission(0, "circuit open, a probe call is under way");
         }
     }
 

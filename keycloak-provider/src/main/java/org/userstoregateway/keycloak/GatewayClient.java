@@ -23,7 +23,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -42,9 +42,14 @@ import org.jboss.logging.Logger;
  * <p>Each call is bounded: the request timeout covers the whole exchange,
  * connection, headers and body, and a caller that is interrupted (Keycloak
  * interrupts slow storage lookups) stops waiting at once, with its interrupt
- * flag set again. Calls go through a {@link CircuitBreaker}, so while the
- * gateway is down they fail fast instead of waiting out the timeout; the
- * change feed's long-poll ({@link #changes}) does not, see there.
+ * flag set again.
+ *
+ * <p>With several gateway URLs, one JDK HTTP client serves them all and
+ * {@link GatewayEndpoints} picks the gateway for each call: round-robin over
+ * those whose {@link CircuitBreaker} lets calls through, so while a gateway is
+ * down calls fail fast (or go elsewhere) instead of waiting out the timeout,
+ * and once more on another gateway after a connection failure. The change
+ * feed's long-poll ({@link #changes}) bypasses the breakers, see there.
  */
 public final class GatewayClient implements AutoCloseable {
 
@@ -59,7 +64,7 @@ public final class GatewayClient implements AutoCloseable {
 
     private final GatewayConfig config;
     private final HttpClient http;
-    private final CircuitBreaker breaker;
+    private final GatewayEndpoints endpoints;
     /** The largest page the gateway ever returned: a proven lower bound of its page cap. */
     private final AtomicInteger largestPageSeen = new AtomicInteger();
     /** Calls waiting for an answer, so {@link #close()} can end them at once. */
@@ -89,21 +94,23 @@ public final class GatewayClient implements AutoCloseable {
         }
     }
 
+    /** A client whose log lines name each gateway by its URL alone. */
     public GatewayClient(GatewayConfig config) {
-        this(config, config.gatewayUrl().toString());
+        this(config, url -> breaker(config, url.toString()));
     }
 
     /**
-     * @param label names this gateway in log lines (component name and URL)
+     * @param componentName names the component in log lines, next to the URL of the gateway concerned
      * @throws org.keycloak.component.ComponentValidationException if the TLS settings cannot be used
      */
-    public GatewayClient(GatewayConfig config, String label) {
-        this(config, new CircuitBreaker(label, config.breakerFailureThreshold(), config.breakerCooldown()));
+    public GatewayClient(GatewayConfig config, String componentName) {
+        this(config, url -> breaker(config, "'" + componentName + "' (" + url + ")"));
     }
 
-    GatewayClient(GatewayConfig config, CircuitBreaker breaker) {
+    /** @param breakers makes the breaker of each gateway URL (tests give them a clock of their own) */
+    GatewayClient(GatewayConfig config, Function<URI, CircuitBreaker> breakers) {
         this.config = config;
-        this.breaker = breaker;
+        this.endpoints = new GatewayEndpoints(config.gatewayUrls(), breakers);
         // The JDK client runs its selector and its default executor on daemon threads,
         // so nothing here can keep the JVM (and Keycloak's shutdown) waiting.
         HttpClient.Builder builder = HttpClient.newBuilder()
@@ -112,6 +119,10 @@ public final class GatewayClient implements AutoCloseable {
                 .followRedirects(HttpClient.Redirect.NEVER);
         GatewayTls.sslContext(config).ifPresent(builder::sslContext);
         this.http = builder.build();
+    }
+
+    private static CircuitBreaker breaker(GatewayConfig config, String label) {
+        return new CircuitBreaker(label, config.breakerFailureThreshold(), config.breakerCooldown());
     }
 
     public GatewayConfig config() {
@@ -133,11 +144,11 @@ public final class GatewayClient implements AutoCloseable {
     /** One page of a search, ordered by username. The gateway may return fewer than {@code max}. */
     public List<GatewayUser> searchUsers(String search, int first, int max) {
         String path = "/v1/users?search=" + queryValue(search) + "&first=" + first + "&max=" + max;
-        return guarded(() -> {
-            UserList list = read(get(path), path, UserList.class);
+        return guarded(GatewayEndpoints.Operation.SEARCH, base -> {
+            UserList list = read(get(base, path), base, path, UserList.class);
             List<GatewayUser> users = list.users() == null ? List.of() : list.users();
             for (GatewayUser user : users) {
-                requireComplete(user, path);
+                requireComplete(user, base, path);
             }
             largestPageSeen.accumulateAndGet(users.size(), Math::max);
             return users;
@@ -146,10 +157,10 @@ public final class GatewayClient implements AutoCloseable {
 
     public int countUsers(String search) {
         String path = "/v1/users/count?search=" + queryValue(search);
-        return guarded(() -> {
-            Count count = read(get(path), path, Count.class);
+        return guarded(GatewayEndpoints.Operation.COUNT, base -> {
+            Count count = read(get(base, path), base, path, Count.class);
             if (count.count() == null || count.count() < 0) {
-                throw new GatewayException("gateway sent no usable count for GET " + path);
+                throw new GatewayException("gateway at " + base + " sent no usable count for GET " + path);
             }
             return count.count();
         });
@@ -165,14 +176,14 @@ public final class GatewayClient implements AutoCloseable {
             throw new GatewayException(GatewayException.Kind.NOT_SENT,
                     "could not encode the request body for POST " + path, null);
         }
-        HttpRequest request = request(path, config.requestTimeout())
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .build();
-        return guarded(() -> {
-            Verdict verdict = read(send(request, "POST", path), path, Verdict.class);
+        return guarded(GatewayEndpoints.Operation.VERIFY_PASSWORD, base -> {
+            HttpRequest request = request(base, path, config.requestTimeout())
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                    .build();
+            Verdict verdict = read(send(base, request, "POST", path), base, path, Verdict.class);
             if (verdict.valid() == null) {
-                throw new GatewayException("gateway sent no verdict for POST " + path);
+                throw new GatewayException("gateway at " + base + " sent no verdict for POST " + path);
             }
             return verdict.valid();
         });
@@ -185,23 +196,28 @@ public final class GatewayClient implements AutoCloseable {
      * timeout counts on top of the wait. Empty if the gateway has no change feed
      * (404: none configured, or a gateway from before the feed).
      *
-     * <p>Bypasses the circuit breaker on purpose: a failing or hanging long-poll
-     * says little about lookups, and must not make logins fail fast.
+     * <p>Bypasses the circuit breakers on purpose: a failing or hanging long-poll
+     * says little about lookups, and must not make logins fail fast. It still
+     * prefers gateways whose circuit is not open, and asks another gateway once
+     * after a connection failure: the position is one in the database's shared
+     * change log, so every gateway understands it.
      */
     public Optional<Changes> changes(String after, int waitSeconds) {
         String path = after == null ? "/v1/changes"
                 : "/v1/changes?after=" + queryValue(after) + "&wait=" + waitSeconds;
         Duration timeout = after == null ? config.requestTimeout()
                 : config.requestTimeout().plusSeconds(waitSeconds);
-        HttpResponse<byte[]> response = send(request(path, timeout).GET().build(), "GET", path);
-        if (response.statusCode() == 404) {
-            return Optional.empty();
-        }
-        Changes changes = read(response, path, Changes.class);
-        if (changes.cursor() == null || changes.cursor().isBlank()) {
-            throw new GatewayException("gateway sent no cursor for GET " + path);
-        }
-        return Optional.of(changes);
+        return endpoints.callBypassingBreakers(base -> {
+            HttpResponse<byte[]> response = send(base, request(base, path, timeout).GET().build(), "GET", path);
+            if (response.statusCode() == 404) {
+                return Optional.empty();
+            }
+            Changes changes = read(response, base, path, Changes.class);
+            if (changes.cursor() == null || changes.cursor().isBlank()) {
+                throw new GatewayException("gateway at " + base + " sent no cursor for GET " + path);
+            }
+            return Optional.of(changes);
+        }, this::mayRetry);
     }
 
     /**
@@ -212,9 +228,9 @@ public final class GatewayClient implements AutoCloseable {
         return largestPageSeen.get();
     }
 
-    /** The circuit breaker's state, for tests and diagnostics. */
-    CircuitBreaker.State breakerState() {
-        return breaker.state();
+    /** The state of the circuit breaker of the gateway at {@code url}, for tests and diagnostics. */
+    CircuitBreaker.State breakerState(URI url) {
+        return endpoints.state(url);
     }
 
     /**
@@ -236,30 +252,36 @@ public final class GatewayClient implements AutoCloseable {
         } catch (NoSuchMethodException e) {
             // Java 17
         } catch (IllegalAccessException | InvocationTargetException | RuntimeException e) {
-            LOG.debugf("closing the HTTP client for %s failed: %s", config.gatewayUrl(), e);
+            LOG.debugf("closing the HTTP client for %s failed: %s", config.gatewayUrls(), e);
         }
     }
 
-    private <T> T guarded(Supplier<T> call) {
-        return breaker.call(call);
+    /** Runs {@code call} with the base URL of the gateway chosen for it, see {@link GatewayEndpoints#call}. */
+    private <T> T guarded(GatewayEndpoints.Operation operation, Function<URI, T> call) {
+        return endpoints.call(operation, call, this::mayRetry);
+    }
+
+    /** A second attempt makes no sense for a caller that was told to stop, or after {@link #close}. */
+    private boolean mayRetry() {
+        return !closed && !Thread.currentThread().isInterrupted();
     }
 
     private Optional<GatewayUser> lookup(String path) {
-        return guarded(() -> {
-            HttpResponse<byte[]> response = get(path);
+        return guarded(GatewayEndpoints.Operation.LOOKUP, base -> {
+            HttpResponse<byte[]> response = get(base, path);
             if (response.statusCode() == 404) {
                 return Optional.empty();
             }
-            return Optional.of(requireComplete(read(response, path, GatewayUser.class), path));
+            return Optional.of(requireComplete(read(response, base, path, GatewayUser.class), base, path));
         });
     }
 
-    private HttpResponse<byte[]> get(String path) {
-        return send(request(path, config.requestTimeout()).GET().build(), "GET", path);
+    private HttpResponse<byte[]> get(URI base, String path) {
+        return send(base, request(base, path, config.requestTimeout()).GET().build(), "GET", path);
     }
 
-    private HttpRequest.Builder request(String path, Duration timeout) {
-        return HttpRequest.newBuilder(URI.create(config.gatewayUrl() + path))
+    private HttpRequest.Builder request(URI base, String path, Duration timeout) {
+        return HttpRequest.newBuilder(URI.create(base + path))
                 .timeout(timeout)
                 .header("Authorization", "Bearer " + config.apiToken())
                 .header("Accept", "application/json, application/problem+json")
@@ -271,7 +293,7 @@ public final class GatewayClient implements AutoCloseable {
      * JDK's own request timeout stops at the response headers; waiting on the
      * future bounds the body as well.
      */
-    private HttpResponse<byte[]> send(HttpRequest request, String method, String path) {
+    private HttpResponse<byte[]> send(URI base, HttpRequest request, String method, String path) {
         String what = method + " " + path;
         Duration timeout = request.timeout().orElse(config.requestTimeout());
         if (Thread.currentThread().isInterrupted()) {
@@ -279,66 +301,73 @@ public final class GatewayClient implements AutoCloseable {
                     "the calling thread was interrupted before " + what + " was sent", null);
         }
         if (closed) {
-            throw closedFor(what, null);
+            throw closedFor(base, what, null);
         }
         CompletableFuture<HttpResponse<byte[]>> pending =
                 http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
         inFlight.add(pending);
         try {
             HttpResponse<byte[]> response = pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            LOG.debugf("gateway %s answered %d", what, response.statusCode());
+            LOG.debugf("gateway at %s answered %s with %d", base, what, response.statusCode());
             return response;
         } catch (TimeoutException e) {
             pending.cancel(true);
-            throw new GatewayException("the gateway did not answer " + what + " within "
+            throw new GatewayException("the gateway at " + base + " did not answer " + what + " within "
                     + timeout.toMillis() + " ms", e);
         } catch (InterruptedException e) {
             pending.cancel(true);
             Thread.currentThread().interrupt();
             throw new GatewayException("interrupted while waiting for the gateway to answer " + what, e);
         } catch (CancellationException e) {
-            throw closedFor(what, e);
+            throw closedFor(base, what, e);
         } catch (ExecutionException e) {
             if (closed) {
-                throw closedFor(what, e.getCause());
+                throw closedFor(base, what, e.getCause());
             }
-            throw failure(e.getCause() == null ? e : e.getCause(), what, timeout);
+            throw failure(e.getCause() == null ? e : e.getCause(), base, what, timeout);
         } finally {
             inFlight.remove(pending);
         }
     }
 
-    private GatewayException closedFor(String what, Throwable cause) {
+    private static GatewayException closedFor(URI base, String what, Throwable cause) {
         return new GatewayException(GatewayException.Kind.NOT_SENT, "the HTTP client for the gateway at "
-                + config.gatewayUrl() + " is closed (Keycloak is stopping); " + what + " ended unanswered", cause);
+                + base + " is closed (Keycloak is stopping); " + what + " ended unanswered", cause);
     }
 
-    private GatewayException failure(Throwable cause, String what, Duration timeout) {
+    /**
+     * Turns what the JDK threw into a message for the admin, and tells a missing
+     * or broken connection (which another gateway may make up for) from a
+     * gateway that is there but too slow or failing.
+     */
+    private GatewayException failure(Throwable cause, URI base, String what, Duration timeout) {
+        GatewayException.Kind connection = GatewayException.Kind.CONNECTION;
         if (cause instanceof HttpConnectTimeoutException) {
-            return new GatewayException("could not connect to the gateway at " + config.gatewayUrl()
+            return new GatewayException(connection, "could not connect to the gateway at " + base
                     + " within " + config.connectTimeout().toMillis() + " ms (" + what + ")", cause);
         }
         if (cause instanceof HttpTimeoutException) {
-            return new GatewayException("the gateway did not answer " + what + " within "
+            return new GatewayException("the gateway at " + base + " did not answer " + what + " within "
                     + timeout.toMillis() + " ms", cause);
         }
-        String tls = GatewayTls.explain(cause, config);
+        String tls = GatewayTls.explain(cause, config, base);
         if (tls != null) {
-            return new GatewayException(tls + "; " + what + " at " + config.gatewayUrl(), cause);
+            return new GatewayException(connection, tls + "; " + what + " at " + base, cause);
         }
         if (cause instanceof ConnectException) {
-            return new GatewayException("could not connect to the gateway at " + config.gatewayUrl()
+            return new GatewayException(connection, "could not connect to the gateway at " + base
                     + " (" + what + "): " + describe(cause), cause);
         }
         if (cause instanceof IOException) {
-            return new GatewayException("I/O error on " + what + " at " + config.gatewayUrl() + ": "
+            // Reset, EOF, "received no bytes": the connection broke before the answer was complete.
+            return new GatewayException(connection, "I/O error on " + what + " at " + base + ": "
                     + describe(cause), cause);
         }
-        return new GatewayException("unexpected error on " + what + " at " + config.gatewayUrl() + ": "
+        return new GatewayException("unexpected error on " + what + " at " + base + ": "
                 + describe(cause), cause);
     }
 
-    private static <T> T read(HttpResponse<byte[]> response, String path, Class<T> type) {
+    private static <T> T read(HttpResponse<byte[]> response, URI base, String path, Class<T> type) {
         String what = response.request().method() + " " + path;
         int status = response.statusCode();
         if (status != 200) {
@@ -346,25 +375,25 @@ public final class GatewayClient implements AutoCloseable {
             // 5xx and 429 say the gateway is in trouble; other statuses say it is up and refuses this request.
             GatewayException.Kind kind = status >= 500 || status == 429
                     ? GatewayException.Kind.UNAVAILABLE : GatewayException.Kind.REJECTED;
-            throw new GatewayException(kind, "gateway answered HTTP " + status + " to " + what + hint
-                    + problemDetail(response.body()), null);
+            throw new GatewayException(kind, "gateway at " + base + " answered HTTP " + status + " to " + what
+                    + hint + problemDetail(response.body()), null);
         }
         try {
             T value = JSON.readValue(response.body(), type);
             if (value == null) {
-                throw new GatewayException("gateway sent an empty JSON body for " + what);
+                throw new GatewayException("gateway at " + base + " sent an empty JSON body for " + what);
             }
             return value;
         } catch (IOException e) {
             // Jackson's message may quote the body; the location is enough to find the problem.
-            throw new GatewayException("gateway sent a body that is not the expected JSON for " + what
-                    + " (" + e.getClass().getSimpleName() + ")");
+            throw new GatewayException("gateway at " + base + " sent a body that is not the expected JSON for "
+                    + what + " (" + e.getClass().getSimpleName() + ")");
         }
     }
 
-    private static GatewayUser requireComplete(GatewayUser user, String path) {
+    private static GatewayUser requireComplete(GatewayUser user, URI base, String path) {
         if (user == null || !user.isComplete()) {
-            throw new GatewayException("gateway sent a user without id or username for " + path);
+            throw new GatewayException("gateway at " + base + " sent a user without id or username for " + path);
         }
         return user;
     }

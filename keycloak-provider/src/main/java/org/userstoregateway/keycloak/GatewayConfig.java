@@ -3,6 +3,8 @@ package org.userstoregateway.keycloak;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.keycloak.component.ComponentModel;
 import org.keycloak.component.ComponentValidationException;
@@ -14,12 +16,16 @@ import org.keycloak.component.ComponentValidationException;
  * offending value as a parameter, because Keycloak's admin API formats them
  * that way; a raw value in the pattern could break on a quote or a brace.
  *
+ * <p>{@code gatewayUrl} holds one base URL or several separated by commas
+ * (gateways in front of the same database, which the client spreads its calls
+ * over); each is checked on its own, and the list keeps the order given.
+ *
  * <p>The PEM settings are only checked for shape here (which ones are set,
- * and only with an https:// URL); {@link GatewayTls#sslContext} reads them,
- * once per HTTP client and in {@code validateConfiguration}. Blank PEM
- * settings are {@code null}.
+ * and only with https:// URLs); {@link GatewayTls#sslContext} reads them,
+ * once per HTTP client and in {@code validateConfiguration}. They apply to
+ * every URL. Blank PEM settings are {@code null}.
  */
-public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTimeout, Duration requestTimeout,
+public record GatewayConfig(List<URI> gatewayUrls, String apiToken, Duration connectTimeout, Duration requestTimeout,
                             int breakerFailureThreshold, Duration breakerCooldown,
                             String trustedCaPem, String clientCertificatePem, String clientKeyPem,
                             Duration maxStaleness, boolean changeFeed, boolean localPasswordsWithoutHash) {
@@ -52,13 +58,17 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
     /** Off: the database is the only place a password of its users can live, as before the setting existed. */
     public static final boolean DEFAULT_LOCAL_PASSWORDS_WITHOUT_HASH = false;
 
+    public GatewayConfig {
+        gatewayUrls = List.copyOf(gatewayUrls);
+    }
+
     /**
      * Reads and validates the settings of a component.
      *
      * @throws ComponentValidationException naming the first setting that is missing or invalid
      */
     public static GatewayConfig from(ComponentModel model) {
-        URI url = parseUrl(model.get(GATEWAY_URL));
+        List<URI> urls = parseUrls(model.get(GATEWAY_URL));
         String token = model.get(API_TOKEN);
         if (token == null || token.isBlank()) {
             throw new ComponentValidationException("The API token (" + API_TOKEN + ") is required.");
@@ -85,19 +95,46 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
                     + " go together: " + present + " is set, " + missing + " is empty.");
         }
         boolean anyTls = trustedCa != null || clientCertificate != null;
-        if (anyTls && !"https".equalsIgnoreCase(url.getScheme())) {
-            throw new ComponentValidationException("The settings " + TRUSTED_CA_PEM + ", " + CLIENT_CERTIFICATE_PEM
-                    + " and " + CLIENT_KEY_PEM + " only apply to an https:// gateway URL; got: {0}", url.toString());
+        for (URI url : urls) {
+            if (anyTls && !"https".equalsIgnoreCase(url.getScheme())) {
+                throw new ComponentValidationException("The settings " + TRUSTED_CA_PEM + ", "
+                        + CLIENT_CERTIFICATE_PEM + " and " + CLIENT_KEY_PEM
+                        + " only apply to an https:// gateway URL; got: {0}", url.toString());
+            }
         }
-        return new GatewayConfig(url, token.strip(), connect, request, threshold, cooldown, trustedCa,
+        return new GatewayConfig(urls, token.strip(), connect, request, threshold, cooldown, trustedCa,
                 clientCertificate, clientKey, maxStaleness, changeFeed, localPasswords);
     }
 
-    private static URI parseUrl(String raw) {
+    /**
+     * Splits on commas; an empty entry is refused rather than skipped, as it is
+     * most likely a URL lost while editing. Commas cannot be part of a URL here.
+     */
+    private static List<URI> parseUrls(String raw) {
         if (raw == null || raw.isBlank()) {
             throw new ComponentValidationException("The gateway URL (" + GATEWAY_URL + ") is required.");
         }
-        String value = raw.strip();
+        String[] entries = raw.split(",", -1);
+        List<URI> urls = new ArrayList<>(entries.length);
+        for (int i = 0; i < entries.length; i++) {
+            String entry = entries[i].strip();
+            if (entry.isEmpty()) {
+                throw new ComponentValidationException("The gateway URLs (" + GATEWAY_URL + ") are separated by"
+                        + " commas, and entry {0} of {1} is empty; remove the extra comma.",
+                        String.valueOf(i + 1), String.valueOf(entries.length));
+            }
+            URI url = parseUrl(entry);
+            if (urls.contains(url)) {
+                // Listed twice, a gateway would get twice the share and a retry could land on it again.
+                throw new ComponentValidationException("The gateway URLs (" + GATEWAY_URL + ") list {0} more than"
+                        + " once; give each gateway once.", url.toString());
+            }
+            urls.add(url);
+        }
+        return urls;
+    }
+
+    private static URI parseUrl(String value) {
         URI uri;
         try {
             uri = new URI(value);
@@ -158,7 +195,7 @@ public record GatewayConfig(URI gatewayUrl, String apiToken, Duration connectTim
     /** Leaves the token and the client key out, so the config can be logged. */
     @Override
     public String toString() {
-        return "GatewayConfig[gatewayUrl=" + gatewayUrl
+        return "GatewayConfig[gatewayUrls=" + gatewayUrls
                 + ", apiToken=" + (apiToken == null ? "(none)" : "(set)")
                 + ", connectTimeoutMs=" + connectTimeout.toMillis()
                 + ", requestTimeoutMs=" + requestTimeout.toMillis()

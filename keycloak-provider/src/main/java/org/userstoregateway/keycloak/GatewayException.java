@@ -7,15 +7,23 @@ package org.userstoregateway.keycloak;
  * token, a password or a private key.
  *
  * <p>The {@link Kind} tells the circuit breaker whether the failure says
- * something about the gateway's health, and the provider how loudly to log.
+ * something about the gateway's health, the client whether another gateway
+ * may be tried, and the provider how loudly to log.
  */
 public final class GatewayException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
     enum Kind {
-        /** Unreachable, too slow, 5xx, 429 or a broken answer: counts against the gateway. */
+        /** Too slow, 5xx, 429 or a broken answer: counts against the gateway. */
         UNAVAILABLE,
+        /**
+         * No connection (refused, connect timeout, TLS handshake failed) or it broke
+         * before an answer arrived: counts against the gateway like UNAVAILABLE. It
+         * says this gateway is gone or out of reach rather than slow or failing the
+         * request, so (every call being a read) another gateway may be asked instead.
+         */
+        CONNECTION,
         /** The gateway answered, but with a client error such as 401: it is up, our request or setup is wrong. */
         REJECTED,
         /** Nothing was sent (the caller was already interrupted, a body could not be encoded). */

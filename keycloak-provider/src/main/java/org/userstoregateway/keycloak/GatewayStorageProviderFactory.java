@@ -27,8 +27,8 @@ import org.keycloak.storage.UserStorageProviderFactory;
  * Registers the {@code userstore-gateway} user federation provider.
  *
  * <p>Declares the settings, validates them, and keeps one {@link GatewayClient}
- * (with its circuit breaker) per component and configuration, shared by all
- * sessions; {@link #create} only wires up a per-session provider.
+ * (with a circuit breaker per gateway URL) per component and configuration,
+ * shared by all sessions; {@link #create} only wires up a per-session provider.
  *
  * <p>It also keeps Keycloak's user cache honest. It owns the list of users this
  * node has cached ({@link CachedUsers}), a sweeper that evicts those cached
@@ -56,7 +56,10 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
             .name(GatewayConfig.GATEWAY_URL)
             .label("Gateway URL")
             .helpText("Base URL of the userstore-gateway service, for example http://userstore-gateway:8080."
-                    + " The provider calls the /v1 API below it.")
+                    + " The provider calls the /v1 API below it. Several gateways in front of the same database"
+                    + " may be given, separated by commas (http://gw1:8080, http://gw2:8080): calls are spread over"
+                    + " them, a gateway that keeps failing is left out until it answers again (each has its own"
+                    + " circuit breaker), and a call that could not reach one gateway is retried once on another.")
             .type(ProviderConfigProperty.STRING_TYPE)
             .required(true)
             .add()
@@ -89,17 +92,17 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
             .property()
             .name(GatewayConfig.BREAKER_FAILURE_THRESHOLD)
             .label("Failures before failing fast")
-            .helpText("After this many failed calls in a row (no connection, timeout, HTTP 5xx, unreadable answer;"
-                    + " not 'user not found') the provider stops asking the gateway and fails every call at once"
-                    + " until the cool-down has passed. 1 or more.")
+            .helpText("After this many failed calls in a row to a gateway (no connection, timeout, HTTP 5xx,"
+                    + " unreadable answer; not 'user not found') the provider stops asking it until the cool-down"
+                    + " has passed: calls go to the other gateways, or fail at once if there is none. 1 or more.")
             .type(ProviderConfigProperty.STRING_TYPE)
             .defaultValue(String.valueOf(GatewayConfig.DEFAULT_BREAKER_FAILURE_THRESHOLD))
             .add()
             .property()
             .name(GatewayConfig.BREAKER_COOLDOWN_MS)
             .label("Cool-down before retrying (ms)")
-            .helpText("While failing fast, how long to wait before one probe call checks whether the gateway is"
-                    + " back, in milliseconds. If the probe succeeds, calls go through again; if not, another"
+            .helpText("While a gateway is left out, how long to wait before one probe call checks whether it is"
+                    + " back, in milliseconds. If the probe succeeds, calls go to it again; if not, another"
                     + " cool-down starts.")
             .type(ProviderConfigProperty.STRING_TYPE)
             .defaultValue(String.valueOf(GatewayConfig.DEFAULT_BREAKER_COOLDOWN_MS))
@@ -254,7 +257,7 @@ public final class GatewayStorageProviderFactory implements UserStorageProviderF
                 return current;
             }
             LOG.debugf("userstore-gateway '%s': new HTTP client for %s", model.getName(), config);
-            return new GatewayClient(config, "'" + model.getName() + "' (" + config.gatewayUrl() + ")");
+            return new GatewayClient(config, model.getName());
         });
     }
 

@@ -1,5 +1,6 @@
 package org.userstoregateway.keycloak;
 
+import java.net.URI;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
@@ -28,8 +29,8 @@ import org.keycloak.component.ComponentValidationException;
  * <p>Without any PEM setting the JDK default context is used; in Keycloak that
  * trusts the Java CA certificates plus Keycloak's own truststore
  * ({@code conf/truststores}, {@code --truststore-paths}). Hostname
- * verification is always on: the HTTP client checks the gateway's certificate
- * against the host of the gateway URL.
+ * verification is always on: the HTTP client checks each gateway's certificate
+ * against the host of its URL. One context serves every gateway URL.
  */
 final class GatewayTls {
 
@@ -112,8 +113,10 @@ final class GatewayTls {
     /**
      * What a failed call's exception says about TLS, as advice for the admin,
      * or {@code null} if it is not a TLS problem.
+     *
+     * @param url the base URL of the gateway the call went to
      */
-    static String explain(Throwable failure, GatewayConfig config) {
+    static String explain(Throwable failure, GatewayConfig config, URI url) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             // Looked for first: an expired certificate also fails the path validation below.
             if (t instanceof CertificateExpiredException || t instanceof CertificateNotYetValidException) {
@@ -128,7 +131,7 @@ final class GatewayTls {
             }
             String message = t.getMessage() == null ? "" : t.getMessage();
             if (message.startsWith("No subject alternative") || message.startsWith("No name matching")) {
-                return "the gateway's TLS certificate is not issued for host " + config.gatewayUrl().getHost()
+                return "the gateway's TLS certificate is not issued for host " + url.getHost()
                         + " (hostname verification: " + message + ")";
             }
             if (ssl == null && t instanceof SSLException sslException) {
@@ -136,7 +139,7 @@ final class GatewayTls {
             }
         }
         if (ssl == null) {
-            return closedAfterHandshake(failure, config) ? closedWithoutAnswer(config) : null;
+            return closedAfterHandshake(failure, url) ? closedWithoutAnswer(config) : null;
         }
         String message = ssl.getMessage() == null ? "" : ssl.getMessage();
         String alert = receivedAlert(message);
@@ -164,8 +167,8 @@ final class GatewayTls {
      * finished its side of the handshake; its refusal then reaches the JDK's
      * HTTP client as a closed connection, not as a TLS alert.
      */
-    private static boolean closedAfterHandshake(Throwable failure, GatewayConfig config) {
-        if (!"https".equalsIgnoreCase(config.gatewayUrl().getScheme())) {
+    private static boolean closedAfterHandshake(Throwable failure, URI url) {
+        if (!"https".equalsIgnoreCase(url.getScheme())) {
             return false;
         }
         for (Throwable t = failure; t != null; t = t.getCause()) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -194,7 +195,8 @@ class ChangeFeedSubscriberTest {
             assertTrue(lines.get(0).startsWith("INFO userstore-gateway 'test-gateway': following the gateway's change"
                     + " feed"), lines.get(0));
             assertTrue(lines.get(1).startsWith("WARN userstore-gateway 'test-gateway': following the change feed"
-                    + " failed: gateway answered HTTP 503 to GET /v1/changes?after=5&wait=20: Service Unavailable:"
+                    + " failed: gateway at " + gateway.url() + " answered HTTP 503 to GET /v1/changes?after=5&wait=20:"
+                    + " Service Unavailable:"
                     + " database down; retrying with a back-off of up to 30 s, and until it works no cached user"
                     + " outlives maxStalenessMs (60000 ms)"), lines.get(1));
             assertTrue(lines.get(2).startsWith("INFO userstore-gateway 'test-gateway': the change feed is back after"),
@@ -319,7 +321,7 @@ class ChangeFeedSubscriberTest {
             feed.nextRequest();
         }
 
-        assertEquals(CircuitBreaker.State.CLOSED, client.breakerState());
+        assertEquals(CircuitBreaker.State.CLOSED, client.breakerState(URI.create(gateway.url())));
         assertEquals("1", client.userById("1").orElseThrow().id());
     }
 

@@ -1,6 +1,7 @@
 package org.userstoregateway.keycloak;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -206,12 +207,66 @@ class CircuitBreakerTest {
         }
     }
 
+    // Asking without throwing, as a client with several gateways does.
+
+    @Test
+    void tryAdmit_closed_admitsEveryCall() {
+        for (int i = 0; i < 10; i++) {
+            CircuitBreaker.Admission admission = breaker.tryAdmit();
+            assertTrue(admission.admitted());
+            assertEquals("ok", breaker.call(admission, working));
+        }
+    }
+
+    @Test
+    void tryAdmit_openBeforeTheCooldown_refusesWithTheReasonAndChangesNothing() {
+        fail(3);
+        advance(Duration.ofMillis(4_200));
+        int before = calls.get();
+
+        CircuitBreaker.Admission admission = breaker.tryAdmit();
+
+        assertFalse(admission.admitted());
+        assertEquals("circuit open, next probe in 6 s", admission.refusal());
+        assertEquals(CircuitBreaker.State.OPEN, breaker.state());
+        assertThrows(IllegalArgumentException.class, () -> breaker.call(admission, working));
+        assertEquals(before, calls.get(), "a refused admission never runs the call");
+    }
+
+    @Test
+    void tryAdmit_afterTheCooldown_admitsOneProbeAndRefusesOthersUntilItEnds() {
+        fail(3);
+        advance(COOLDOWN);
+
+        CircuitBreaker.Admission probe = breaker.tryAdmit();
+        CircuitBreaker.Admission other = breaker.tryAdmit();
+
+        assertTrue(probe.admitted());
+        assertEquals(CircuitBreaker.State.HALF_OPEN, breaker.state());
+        assertFalse(other.admitted());
+        assertEquals("circuit open, a probe call is under way", other.refusal());
+        assertEquals("ok", breaker.call(probe, working));
+        assertEquals(CircuitBreaker.State.CLOSED, breaker.state());
+        assertEquals(1, linesAt("INFO").size(), logs.lines().toString());
+        assertTrue(breaker.tryAdmit().admitted());
+    }
+
+    @Test
+    void call_connectionFailures_countLikeOtherFailures() {
+        for (int i = 0; i < 3; i++) {
+            assertThrows(GatewayException.class, () -> breaker.call(failing(GatewayException.Kind.CONNECTION)));
+        }
+
+        assertEquals(CircuitBreaker.State.OPEN, breaker.state());
+        assertEquals(1, logs.warnings().size(), logs.warnings().toString());
+    }
+
     // Against the stub gateway: what reaches the network.
 
     @Test
     void client_gatewayFailing_stopsSendingOnceOpen() {
         try (StubGateway gateway = new StubGateway();
-             GatewayClient client = new GatewayClient(GatewayConfig.from(gateway.component()), breaker)) {
+             GatewayClient client = new GatewayClient(GatewayConfig.from(gateway.component()), url -> breaker)) {
             gateway.on("GET", "/v1/users/1", StubGateway.problem(503, "Service Unavailable", "database down"));
             for (int i = 0; i < 3; i++) {
                 assertThrows(GatewayException.class, () -> client.userById("1"));
@@ -232,7 +287,7 @@ class CircuitBreakerTest {
     @Test
     void client_notFoundAnswers_doNotCount() {
         try (StubGateway gateway = new StubGateway();
-             GatewayClient client = new GatewayClient(GatewayConfig.from(gateway.component()), breaker)) {
+             GatewayClient client = new GatewayClient(GatewayConfig.from(gateway.component()), url -> breaker)) {
             for (int i = 0; i < 10; i++) {
                 assertEquals(Optional.empty(), client.userByUsername("ghost" + i));
             }
@@ -245,7 +300,7 @@ class CircuitBreakerTest {
     @Test
     void client_garbageAnswers_count() {
         try (StubGateway gateway = new StubGateway();
-             GatewayClient client = new GatewayClient(GatewayConfig.from(gateway.component()), breaker)) {
+             GatewayClient client = new GatewayClient(GatewayConfig.from(gateway.component()), url -> breaker)) {
             gateway.on("GET", "/v1/users/1", StubGateway.json("<html>proxy error</html>"));
             for (int i = 0; i < 3; i++) {
                 assertThrows(GatewayException.class, () -> client.userById("1"));
@@ -261,7 +316,7 @@ class CircuitBreakerTest {
         CountDownLatch releaseProbe = new CountDownLatch(1);
         ExecutorService callers = Executors.newFixedThreadPool(8);
         try (StubGateway gateway = new StubGateway();
-             GatewayClient client = new GatewayClient(GatewayConfig.from(gateway.component()), breaker)) {
+             GatewayClient client = new GatewayClient(GatewayConfig.from(gateway.component()), url -> breaker)) {
             fail(3); // opens the circuit without the network
             advance(COOLDOWN);
             gateway.on("GET", "/v1/users/1", request -> {

@@ -27,7 +27,7 @@ import org.keycloak.models.RealmModel;
 import org.keycloak.models.RealmProvider;
 import org.keycloak.models.RoleContainerModel;
 import org.keycloak.models.RoleModel;
-import org.keycloak.models.UserCredentialManager;
+import org.keycloak.models.SubjectCredentialManager;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.UserProvider;
 import org.keycloak.models.cache.CachedUserModel;
@@ -220,7 +220,7 @@ final class Fakes {
         }
 
         /** The user's credential manager, as far as the provider uses it: stored credentials only. */
-        UserCredentialManager credentialManager(String userId) {
+        SubjectCredentialManager credentialManager(String userId) {
             Map<String, Function<Object[], Object>> answers = new HashMap<>();
             answers.put("getStoredCredentialsStream", args -> List.copyOf(credentialsOf(userId)).stream());
             answers.put("getStoredCredentialsByTypeStream", args -> List.copyOf(credentialsOf(userId)).stream()
@@ -229,7 +229,7 @@ final class Fakes {
                 removedCredentials.add((String) args[0]);
                 return credentialsOf(userId).removeIf(c -> Objects.equals(c.getId(), args[0]));
             });
-            return proxy(UserCredentialManager.class, "credentials of " + userId, answers);
+            return proxy(SubjectCredentialManager.class, "credentials of " + userId, answers);
         }
 
         MultivaluedHashMap<String, String> attributesOf(Object userId) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -158,8 +159,8 @@ class GatewayClientTest {
 
         GatewayException e = assertThrows(GatewayException.class, () -> client.verifyPassword("1", "hunter2"));
 
-        assertEquals("gateway answered HTTP 500 to POST /v1/users/1/verify-password: Internal Server Error: error id 4711",
-                e.getMessage());
+        assertEquals("gateway at " + gateway.url() + " answered HTTP 500 to POST /v1/users/1/verify-password:"
+                + " Internal Server Error: error id 4711", e.getMessage());
         assertNoSecret(e, "hunter2");
     }
 
@@ -181,7 +182,7 @@ class GatewayClientTest {
         GatewayException e = assertThrows(GatewayException.class, () -> client.userById("1"));
         long millis = (System.nanoTime() - start) / 1_000_000;
 
-        assertEquals("the gateway did not answer GET /v1/users/1 within 500 ms", e.getMessage());
+        assertEquals("the gateway at " + gateway.url() + " did not answer GET /v1/users/1 within 500 ms", e.getMessage());
         assertTrue(millis < 1_900, "gave up after " + millis + " ms");
     }
 
@@ -193,7 +194,7 @@ class GatewayClientTest {
         GatewayException e = assertThrows(GatewayException.class, () -> client.userById("1"));
         long millis = (System.nanoTime() - start) / 1_000_000;
 
-        assertEquals("the gateway did not answer GET /v1/users/1 within 500 ms", e.getMessage());
+        assertEquals("the gateway at " + gateway.url() + " did not answer GET /v1/users/1 within 500 ms", e.getMessage());
         assertTrue(millis >= 450 && millis < 2_000, "gave up after " + millis + " ms");
     }
 
@@ -206,7 +207,7 @@ class GatewayClientTest {
         GatewayException e = assertThrows(GatewayException.class, () -> client.userById("1"));
         long millis = (System.nanoTime() - start) / 1_000_000;
 
-        assertEquals("the gateway did not answer GET /v1/users/1 within 500 ms", e.getMessage());
+        assertEquals("the gateway at " + gateway.url() + " did not answer GET /v1/users/1 within 500 ms", e.getMessage());
         assertTrue(millis < 2_000, "gave up after " + millis + " ms");
     }
 
@@ -438,7 +439,8 @@ class GatewayClientTest {
 
         GatewayException e = assertThrows(GatewayException.class, () -> client.changes("8", 1));
 
-        assertEquals("the gateway did not answer GET /v1/changes?after=8&wait=1 within 1500 ms", e.getMessage());
+        assertEquals("the gateway at " + gateway.url()
+                + " did not answer GET /v1/changes?after=8&wait=1 within 1500 ms", e.getMessage());
     }
 
     @Test
@@ -452,7 +454,7 @@ class GatewayClientTest {
                 assertThrows(GatewayException.class, () -> guarded.changes("1", 1));
             }
 
-            assertEquals(CircuitBreaker.State.CLOSED, guarded.breakerState());
+            assertEquals(CircuitBreaker.State.CLOSED, guarded.breakerState(URI.create(gateway.url())));
             assertEquals("1", guarded.userById("1").orElseThrow().id());
         }
     }

@@ -9,9 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.URI;
 import java.text.MessageFormat;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.keycloak.component.ComponentModel;
 import org.keycloak.component.ComponentValidationException;
@@ -45,7 +48,7 @@ class GatewayConfigTest {
     void from_completeSettings_parsesEveryField() {
         GatewayConfig config = GatewayConfig.from(model("https://gw.example.test:8443/base", "tok", "1500", "7000"));
 
-        assertEquals(URI.create("https://gw.example.test:8443/base"), config.gatewayUrl());
+        assertEquals(List.of(URI.create("https://gw.example.test:8443/base")), config.gatewayUrls());
         assertEquals("tok", config.apiToken());
         assertEquals(Duration.ofMillis(1500), config.connectTimeout());
         assertEquals(Duration.ofMillis(7000), config.requestTimeout());
@@ -63,7 +66,7 @@ class GatewayConfigTest {
     void from_urlWithTrailingSlashes_dropsThem() {
         GatewayConfig config = GatewayConfig.from(model(" http://gw:8080/prefix// ", "tok", null, null));
 
-        assertEquals(URI.create("http://gw:8080/prefix"), config.gatewayUrl());
+        assertEquals(List.of(URI.create("http://gw:8080/prefix")), config.gatewayUrls());
     }
 
     @Test
@@ -84,6 +87,72 @@ class GatewayConfigTest {
         String shown = shown(e);
         assertTrue(shown.startsWith("The gateway URL (gatewayUrl) must be an absolute http:// or https:// URL"), shown);
         assertTrue(shown.endsWith("got: " + url), shown);
+    }
+
+    @Test
+    void from_severalUrls_keepsTheirOrderAndTrimsEach() {
+        GatewayConfig config = GatewayConfig.from(model(" http://gw2:8080/ ,http://gw1:8080,  https://gw3 ", "tok",
+                null, null));
+
+        assertEquals(List.of(URI.create("http://gw2:8080"), URI.create("http://gw1:8080"), URI.create("https://gw3")),
+                config.gatewayUrls());
+    }
+
+    @Test
+    void gatewayUrls_list_cannotBeChanged() {
+        GatewayConfig config = GatewayConfig.from(model("http://gw1,http://gw2", "tok", null, null));
+
+        assertThrows(UnsupportedOperationException.class, () -> config.gatewayUrls().add(URI.create("http://x")));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "http://gw1,,http://gw2|2|3",
+        "http://gw1,|2|2",
+        ",http://gw1|1|2",
+        "http://gw1, ,http://gw2|2|3",
+        "' , '|1|2",
+    })
+    void from_emptyEntryInTheList_isRejectedNamingItsPosition(String urls, String position, String count) {
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model(urls, "tok", null, null)));
+
+        assertEquals("The gateway URLs (gatewayUrl) are separated by commas, and entry " + position + " of " + count
+                + " is empty; remove the extra comma.", shown(e));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http://gw1:8080,http://gw1:8080", "http://gw1:8080, http://GW1:8080/",
+        "http://a, http://gw1:8080/, http://gw1:8080//"})
+    void from_sameUrlTwice_isRejectedNamingIt(String urls) {
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model(urls, "tok", null, null)));
+
+        String shown = shown(e);
+        assertTrue(shown.startsWith("The gateway URLs (gatewayUrl) list http://"), shown);
+        assertTrue(shown.toLowerCase(Locale.ROOT).contains("gw1:8080 more than once"), shown);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ftp://gw2", "gw2:8080", "http://gw2/?x=1", "http://u:p@gw2", "http://gw2/{a}'b"})
+    void from_oneBadUrlInTheList_isRejectedShowingThatEntry(String bad) {
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model("http://gw1:8080, " + bad + " ,http://gw3", "tok", null, null)));
+
+        String shown = shown(e);
+        assertTrue(shown.startsWith("The gateway URL (gatewayUrl) must be an absolute http:// or https:// URL"), shown);
+        assertTrue(shown.endsWith("got: " + bad), shown);
+    }
+
+    @Test
+    void from_tlsSettingsWithOneHttpUrlInTheList_isRejectedNamingIt() {
+        ComponentModel model = model("https://gw1, http://gw2", "tok", null, null);
+        model.getConfig().putSingle(GatewayConfig.TRUSTED_CA_PEM, "-----BEGIN CERTIFICATE-----");
+
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> GatewayConfig.from(model));
+
+        assertTrue(shown(e).endsWith("only apply to an https:// gateway URL; got: http://gw2"), shown(e));
     }
 
     @ParameterizedTest
@@ -255,6 +324,18 @@ class GatewayConfigTest {
         assertFalse(text.contains("super-secret-token"), text);
         assertTrue(text.contains("http://gw:8080") && text.contains("apiToken=(set)"), text);
         assertTrue(text.contains("maxStalenessMs=60000, changeFeed=true"), text);
+    }
+
+    @Test
+    void toString_severalUrls_listsThemAndNeverTheToken() {
+        GatewayConfig config = GatewayConfig.from(model("http://gw1:8080, http://gw2:8080", "super-secret-token",
+                null, null));
+
+        String text = config.toString();
+
+        assertTrue(text.startsWith("GatewayConfig[gatewayUrls=[http://gw1:8080, http://gw2:8080], apiToken=(set)"),
+                text);
+        assertFalse(text.contains("super-secret-token"), text);
     }
 
     @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +80,8 @@ class GatewayStorageProviderFactoryTest {
                         "localPasswordsWithoutHash", "trustedCaPem", "clientCertificatePem", "clientKeyPem"),
                 factory.getConfigProperties().stream().map(ProviderConfigProperty::getName).toList());
         assertTrue(byName.get("gatewayUrl").isRequired());
+        assertTrue(byName.get("gatewayUrl").getHelpText().contains("separated by commas"),
+                byName.get("gatewayUrl").getHelpText());
         assertEquals(ProviderConfigProperty.PASSWORD, byName.get("apiToken").getType());
         assertTrue(byName.get("apiToken").isSecret());
         assertEquals("2000", byName.get("connectTimeoutMs").getDefaultValue());
@@ -165,7 +168,25 @@ class GatewayStorageProviderFactoryTest {
 
         assertNotSame(before, after);
         assertEquals(2, after.config().breakerFailureThreshold());
-        assertEquals(CircuitBreaker.State.CLOSED, after.breakerState());
+        assertEquals(CircuitBreaker.State.CLOSED, after.breakerState(URI.create("http://gw:8080")));
+    }
+
+    @Test
+    void clientFor_severalUrls_givesEachGatewayItsOwnBreaker() {
+        GatewayClient client = factory.clientFor(component("c1", "http://gw1:8080, http://gw2:8080", "tok"));
+
+        assertEquals(List.of(URI.create("http://gw1:8080"), URI.create("http://gw2:8080")),
+                client.config().gatewayUrls());
+        assertEquals(CircuitBreaker.State.CLOSED, client.breakerState(URI.create("http://gw1:8080")));
+        assertEquals(CircuitBreaker.State.CLOSED, client.breakerState(URI.create("http://gw2:8080")));
+    }
+
+    @Test
+    void validateConfiguration_duplicateUrl_isRefused() {
+        ComponentValidationException e = assertThrows(ComponentValidationException.class,
+                () -> factory.validateConfiguration(null, null, component("c1", "http://gw1, http://gw1/", "tok")));
+
+        assertTrue(e.getMessage().contains("more than once"), e.getMessage());
     }
 
     @Test

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -31,10 +32,20 @@ import org.keycloak.component.ComponentModel;
  * An in-JVM stand-in for the gateway on a free loopback port. Each test
  * scripts the routes it needs; anything else answers 404 like the real one.
  * Every request is recorded with its raw (still percent-encoded) path.
+ *
+ * <p>{@link #stop} plays a gateway process that dies: the port is closed, and
+ * requests under way lose their connection. {@link #restart} brings it back on
+ * the same port with the same routes.
  */
 final class StubGateway implements AutoCloseable {
 
     static final String TOKEN = "stub-token-5e3cr3t";
+
+    static {
+        // Without it the JDK's server sends headers and body in separate small segments and waits for the
+        // client's delayed ACK between them: some 40 ms per request, which adds up in tests making many calls.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
 
     record Request(String method, String rawPath, String rawQuery, String authorization, String contentType,
                    String body) {
@@ -108,10 +119,13 @@ final class StubGateway implements AutoCloseable {
         }
     }
 
-    private final HttpServer server;
-    private final ExecutorService executor = Executors.newCachedThreadPool();
+    private final SSLContext tls;
+    private final boolean needClientAuth;
     private final Map<String, Handler> routes = new ConcurrentHashMap<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final String url;
+    private HttpServer server;
+    private ExecutorService executor;
 
     StubGateway() {
         this(null, false);
@@ -122,7 +136,14 @@ final class StubGateway implements AutoCloseable {
      * {@code needClientAuth} it refuses clients without a certificate it trusts.
      */
     StubGateway(SSLContext tls, boolean needClientAuth) {
-        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        this.tls = tls;
+        this.needClientAuth = needClientAuth;
+        listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        String scheme = tls == null ? "http://" : "https://";
+        url = scheme + server.getAddress().getHostString() + ":" + server.getAddress().getPort();
+    }
+
+    private synchronized void listen(InetSocketAddress address) {
         try {
             if (tls == null) {
                 server = HttpServer.create(address, 0);
@@ -141,9 +162,27 @@ final class StubGateway implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+        executor = Executors.newCachedThreadPool();
         server.setExecutor(executor);
         server.createContext("/", this::serve);
         server.start();
+    }
+
+    /** Closes the port and drops every connection, requests under way included. */
+    synchronized void stop() {
+        if (server != null) {
+            server.stop(0);
+            executor.shutdownNow();
+            server = null;
+        }
+    }
+
+    /** Listens again on the same port, with the routes and the request log it had. */
+    synchronized void restart() {
+        if (server == null) {
+            URI address = URI.create(url);
+            listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), address.getPort()));
+        }
     }
 
     static Reply json(String body) {
@@ -215,8 +254,7 @@ final class StubGateway implements AutoCloseable {
     }
 
     String url() {
-        String scheme = server instanceof HttpsServer ? "https://" : "http://";
-        return scheme + server.getAddress().getHostString() + ":" + server.getAddress().getPort();
+        return url;
     }
 
     /** A component configured for this stub, with a short request timeout so timeouts test fast. */
@@ -282,7 +320,6 @@ final class StubGateway implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        stop();
     }
 }
