@@ -4,7 +4,9 @@
 //! and realm; the Keycloak server is shared.
 
 use crate::support::gateway::{fixture_db, settings, spawn_app_with, TestApp, TOKEN};
-use crate::support::keycloak::{claims, keycloak, Keycloak, Realm, REALM_IMPORT};
+use crate::support::keycloak::{
+    claims, keycloak, refused_login_status, Keycloak, Realm, REALM_IMPORT,
+};
 use crate::support::{TestDb, Vendor};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -133,7 +135,7 @@ async fn database_users_log_in_with_their_database_password_and_roles() {
     let (status, body) = s.kc.login(&s.realm, "mmustermann", "b1systems!").await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (401, Some("invalid_grant"))
+        (refused_login_status(), Some("invalid_grant"))
     );
     let (status, body) = s.kc.login(&s.realm, "eve", "eve-pass").await;
     assert_eq!(

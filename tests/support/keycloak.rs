@@ -76,6 +76,22 @@ pub fn pom_version() -> String {
         .unwrap_or_else(|| panic!("no <keycloak.version> in {}", pom.display()))
 }
 
+/// The token endpoint's status for refused user credentials (`invalid_grant`):
+/// 401 up to Keycloak 26.5, 400 from 26.6 on, as RFC 6749 section 5.2 has it.
+pub fn refused_login_status() -> u16 {
+    let version = version();
+    let minor: u32 = version
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or_else(|| panic!("Keycloak version {version} is not 26.x.y"));
+    if minor >= 6 {
+        400
+    } else {
+        401
+    }
+}
+
 /// The provider jar and the unpacked distribution of [`version`], both made
 /// by `mvn -f keycloak-provider/pom.xml -Pkeycloak-dist verify` (run by
 /// .ci/test before cargo).

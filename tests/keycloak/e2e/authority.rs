@@ -12,7 +12,7 @@ use crate::support::dba::Session;
 use crate::support::gateway::{
     feed_settings, fixture_db_with_change_log, settings, spawn_app_with, TestApp, TOKEN,
 };
-use crate::support::keycloak::{claims, keycloak, Keycloak, Realm};
+use crate::support::keycloak::{claims, keycloak, refused_login_status, Keycloak, Realm};
 use crate::support::{TestDb, Vendor};
 
 struct Cached {
@@ -124,7 +124,7 @@ struct Seen {
 impl Seen {
     fn right() -> Seen {
         Seen {
-            deleted_login_status: 401,
+            deleted_login_status: refused_login_status(),
             deleted_refresh_error: Some("invalid_grant".into()),
             new_email_in_refresh: true,
             new_email_in_admin_console: true,

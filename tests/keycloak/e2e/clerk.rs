@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::support::clerk_export::{self, ClerkUser};
 use crate::support::faults::GatewayProcess;
 use crate::support::gateway::TOKEN;
-use crate::support::keycloak::{claims, keycloak, Keycloak, Realm};
+use crate::support::keycloak::{claims, keycloak, refused_login_status, Keycloak, Realm};
 use crate::support::{TestDb, Vendor};
 
 /// The provider's setting for Keycloak-kept passwords of users without one.
@@ -102,7 +102,11 @@ async fn a_clerk_export_logs_in_to_keycloak_with_the_original_passwords() {
             "{hasher}: clerk_id claim"
         );
         let (wrong, _) = kc.login(&realm, &login, &format!("{password}!")).await;
-        assert_eq!(wrong, 401, "{hasher}: a wrong password fails");
+        assert_eq!(
+            wrong,
+            refused_login_status(),
+            "{hasher}: a wrong password fails"
+        );
         assert!(
             kc.browser_login(&realm, &login, password).await.is_some(),
             "{hasher}: the browser login form"
@@ -162,7 +166,7 @@ async fn a_clerk_export_logs_in_to_keycloak_with_the_original_passwords() {
         "refused with the setting off: {refused}"
     );
     let (status, _) = kc.login(&off, &second.login(), "New-Keycloak-pw-2").await;
-    assert_eq!(status, 401);
+    assert_eq!(status, refused_login_status());
 
     // A user with a database hash cannot get another password from Keycloak.
     let hashed = with_password[0];
