@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 mod authority;
 mod clerk;
+mod cluster;
 mod failover;
 mod local_passwords;
 

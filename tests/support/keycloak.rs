@@ -30,6 +30,9 @@ pub struct Keycloak {
     port: u16,
     watchdog: &'static Watchdog,
     child: Mutex<Option<Child>>,
+    /// What `kc.sh` is started with, beside the HTTP address.
+    args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 static SERVER: OnceCell<Result<Keycloak, String>> = OnceCell::const_new();
@@ -120,9 +123,11 @@ pub fn artifacts() -> Result<(PathBuf, PathBuf), String> {
     Ok((jar, dist))
 }
 
-async fn start() -> Result<Keycloak, String> {
+/// A private copy of the distribution with the provider jar in
+/// `providers/`, under a new base directory; (base directory, home).
+fn private_home(prefix: &str) -> Result<(PathBuf, PathBuf), String> {
     let (jar, dist) = artifacts()?;
-    let base_dir = new_base_dir("keycloak")?;
+    let base_dir = new_base_dir(prefix)?;
     let home = base_dir.join("keycloak");
     // A private copy: kc.sh build writes into the distribution.
     let status = Command::new("cp")
@@ -136,6 +141,26 @@ async fn start() -> Result<Keycloak, String> {
     }
     fs::copy(&jar, home.join("providers/userstore-gateway-keycloak.jar"))
         .map_err(|e| format!("copying the provider jar: {e}"))?;
+    Ok((base_dir, home))
+}
+
+async fn start() -> Result<Keycloak, String> {
+    let (base_dir, home) = private_home("keycloak")?;
+    let args = [
+        "start-dev",
+        "--db=dev-mem",
+        "--cache=local",
+        "--log-level=INFO,org.userstoregateway:debug",
+    ];
+    launch_on(base_dir, home, &args, &[]).await
+}
+
+async fn launch_on(
+    base_dir: PathBuf,
+    home: PathBuf,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Keycloak, String> {
     let watchdog = Watchdog::spawn(&base_dir, "TERM")?;
     let port = free_port();
     let mut kc = Keycloak {
@@ -152,9 +177,88 @@ async fn start() -> Result<Keycloak, String> {
         port,
         watchdog,
         child: Mutex::new(None),
+        args: args.iter().map(|a| a.to_string()).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     };
     kc.launch().await?;
     Ok(kc)
+}
+
+/// A home built for production mode (`kc.sh build --db=postgres`, caches
+/// clustered, the default), for [`cluster_node`]; its path.
+pub fn production_home() -> PathBuf {
+    let (_, home) = private_home("keycloak-build").unwrap_or_else(|m| panic!("{m}"));
+    let output = Command::new(home.join("bin/kc.sh"))
+        .args(["build", "--db=postgres", "--health-enabled=true"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("kc.sh build runs");
+    assert!(
+        output.status.success(),
+        "kc.sh build failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    home
+}
+
+/// One node of a Keycloak cluster: a copy of `built` ([`production_home`])
+/// started with `kc.sh start --optimized` on Keycloak's database `jdbc_url`
+/// (user, password), Infinispan clustered with its default discovery
+/// (jdbc-ping through that database), JGroups on loopback; realm files in
+/// `import` are imported at startup with `env` for their placeholders.
+pub async fn cluster_node(
+    built: &Path,
+    db: (&str, &str, &str),
+    import: &[PathBuf],
+    env: &[(&str, &str)],
+) -> Keycloak {
+    let base_dir = new_base_dir("keycloak-node").unwrap_or_else(|m| panic!("{m}"));
+    let home = base_dir.join("keycloak");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(built)
+        .arg(&home)
+        .status()
+        .expect("cp");
+    assert!(status.success(), "copying {}", built.display());
+    let import_dir = home.join("data/import");
+    fs::create_dir_all(&import_dir).expect("data/import");
+    for file in import {
+        let name = file.file_name().expect("file name");
+        fs::copy(file, import_dir.join(name)).expect("copy the realm file");
+    }
+    let (url, user, password) = db;
+    let management = format!("--http-management-port={}", free_port());
+    let db_url = format!("--db-url={url}");
+    let db_user = format!("--db-username={user}");
+    let db_password = format!("--db-password={password}");
+    let jgroups = format!(
+        "-Xms128m -Xmx768m -Djava.net.preferIPv4Stack=true -Djgroups.bind.address=127.0.0.1 -Djgroups.bind.port={}",
+        free_port()
+    );
+    let mut args = vec![
+        "start",
+        "--optimized",
+        "--http-enabled=true",
+        "--hostname-strict=false",
+        management.as_str(),
+        db_url.as_str(),
+        db_user.as_str(),
+        db_password.as_str(),
+        "--log-level=INFO,org.userstoregateway:debug",
+    ];
+    if !import.is_empty() {
+        args.push("--import-realm");
+    }
+    let mut all_env = vec![("JAVA_OPTS_APPEND", jgroups.as_str())];
+    all_env.extend_from_slice(env);
+    launch_on(base_dir, home, &args, &all_env)
+        .await
+        .unwrap_or_else(|m| panic!("{m}"))
 }
 
 impl Keycloak {
@@ -163,14 +267,12 @@ impl Keycloak {
     async fn launch(&mut self) -> Result<(), String> {
         let log_file = fs::File::create(&self.log).map_err(|e| e.to_string())?;
         let child = Command::new(self.home.join("bin/kc.sh"))
+            .args(&self.args)
             .args([
-                "start-dev",
-                "--http-host=127.0.0.1",
-                &format!("--http-port={}", self.port),
-                "--db=dev-mem",
-                "--cache=local",
-                "--log-level=INFO,org.userstoregateway:debug",
+                "--http-host=127.0.0.1".to_owned(),
+                format!("--http-port={}", self.port),
             ])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN.0)
             .env("KC_BOOTSTRAP_ADMIN_PASSWORD", ADMIN.1)
             .stdin(Stdio::null())
