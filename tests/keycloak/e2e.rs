@@ -5,7 +5,7 @@
 
 use crate::support::gateway::{fixture_db, settings, spawn_app_with, TestApp, TOKEN};
 use crate::support::keycloak::{
-    claims, keycloak, refused_login_status, Keycloak, Realm, REALM_IMPORT,
+    claims, keycloak, keycloak_minor, refused_login_status, Keycloak, Realm, REALM_IMPORT,
 };
 use crate::support::{TestDb, Vendor};
 use reqwest::Method;
@@ -166,7 +166,13 @@ async fn admin_search_pages_and_counts_database_users() {
     let count = s.admin(Method::GET, "/users/count", None).await;
     assert_eq!(count.body, json!(11));
     let count = s.admin(Method::GET, "/users/count?search=al", None).await;
-    assert_eq!(count.body, json!(3));
+    if keycloak_minor() >= 5 {
+        assert_eq!(count.body, json!(3));
+    } else {
+        // Keycloak 26.2 counts only its own users when the count has a
+        // search term; the provider is not asked (README, Keycloak versions).
+        assert_eq!(count.body, json!(0));
+    }
     assert_eq!(
         s.db.checksum().await,
         before,

@@ -79,16 +79,20 @@ pub fn pom_version() -> String {
         .unwrap_or_else(|| panic!("no <keycloak.version> in {}", pom.display()))
 }
 
-/// The token endpoint's status for refused user credentials (`invalid_grant`):
-/// 401 up to Keycloak 26.5, 400 from 26.6 on, as RFC 6749 section 5.2 has it.
-pub fn refused_login_status() -> u16 {
+/// The minor release of the Keycloak 26 under test (7 for 26.7.5).
+pub fn keycloak_minor() -> u32 {
     let version = version();
-    let minor: u32 = version
+    version
         .split('.')
         .nth(1)
         .and_then(|m| m.parse().ok())
-        .unwrap_or_else(|| panic!("Keycloak version {version} is not 26.x.y"));
-    if minor >= 6 {
+        .unwrap_or_else(|| panic!("Keycloak version {version} is not 26.x.y"))
+}
+
+/// The token endpoint's status for refused user credentials (`invalid_grant`):
+/// 401 up to Keycloak 26.5, 400 from 26.6 on, as RFC 6749 section 5.2 has it.
+pub fn refused_login_status() -> u16 {
+    if keycloak_minor() >= 6 {
         400
     } else {
         401
