@@ -13,7 +13,10 @@ use crate::support::keycloak::{
 };
 use crate::support::{TestDb, Vendor};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// The gateway's request counter, labelled by route, method and status.
+const REQUESTS: &str = "userstore_gateway_http_requests_total";
 
 /// `postgres://user:password@host:port/name` as (JDBC URL, user, password).
 fn jdbc(url: &str) -> (String, String, String) {
@@ -64,7 +67,7 @@ async fn until_login_is(node: &Keycloak, realm: &Realm, want: bool, what: &str) 
     }
 }
 
-async fn logs_in_both_ways(node: &Keycloak, realm: &Realm, name: &str) -> serde_json::Value {
+async fn logs_in_both_ways(node: &Keycloak, realm: &Realm, name: &str) -> Value {
     let (status, token) = node.login(realm, "mmustermann", "B1Systems!").await;
     assert_eq!(status, 200, "{name}: {token}");
     assert_eq!(
@@ -85,6 +88,38 @@ async fn logs_in_both_ways(node: &Keycloak, realm: &Realm, name: &str) -> serde_
         "{name}"
     );
     token
+}
+
+/// Refreshes `token`, issued by `issuer`, through `node`, as a load balancer
+/// in front of both would: with the issuer's Host header, so that both
+/// nodes derive the same issuer from the request (no fixed hostname is
+/// configured); the new tokens.
+async fn refresh_through(node: &Keycloak, issuer: &Keycloak, token: &Value) -> Value {
+    let host = issuer
+        .base
+        .strip_prefix("http://")
+        .expect("an http:// base URL");
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/realms/legacy/protocol/openid-connect/token",
+            node.base
+        ))
+        .header(reqwest::header::HOST, host)
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "testclient"),
+            (
+                "refresh_token",
+                token["refresh_token"].as_str().expect("refresh_token"),
+            ),
+        ])
+        .send()
+        .await
+        .expect("token endpoint answers");
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, 200, "refresh through the other node: {body}");
+    body
 }
 
 #[tokio::test]
@@ -114,8 +149,7 @@ async fn two_clustered_nodes_share_the_realm_its_sessions_and_its_component() {
     };
 
     // Logins through either node; a session made on one is known to the
-    // other. (Refreshing it there is a matter of one public hostname, which
-    // two loopback ports are not: the issuer differs.)
+    // other and usable there.
     let token_a = logs_in_both_ways(&a, &realm, "node A").await;
     logs_in_both_ways(&b, &realm, "node B").await;
     let sid = claims(&token_a)["sid"]
@@ -139,6 +173,12 @@ async fn two_clustered_nodes_share_the_realm_its_sessions_and_its_component() {
             .any(|s| s["id"] == json!(sid)),
         "node B knows node A's session {sid}: {}",
         sessions.body
+    );
+    let refreshed = refresh_through(&b, &a, &token_a).await;
+    assert_eq!(
+        claims(&refreshed)["sid"],
+        json!(sid),
+        "node B refreshes node A's session"
     );
 
     // The missing role is warned about once per node.
@@ -177,7 +217,12 @@ async fn two_clustered_nodes_share_the_realm_its_sessions_and_its_component() {
         )
         .await;
     assert_eq!(changed.status, 204, "{}", changed.body);
+    let refused_before = gateway.metric(REQUESTS, "status=\"401\"").await;
     until_login_is(&b, &realm, false, "node B with the wrong token").await;
+    assert!(
+        gateway.metric(REQUESTS, "status=\"401\"").await > refused_before,
+        "the gateway refused node B's calls with the wrong token"
+    );
     component["config"]["apiToken"] = json!([TOKEN]);
     let restored = a
         .admin(
