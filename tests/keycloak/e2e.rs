@@ -16,6 +16,7 @@ mod clerk;
 mod cluster;
 mod failover;
 mod local_passwords;
+mod login_cost;
 
 /// User queries that also read the fixture's `enabled` column.
 fn with_enabled_column() -> Vec<(&'static str, String)> {

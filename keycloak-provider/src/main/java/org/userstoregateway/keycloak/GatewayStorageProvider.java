@@ -90,6 +90,30 @@ public final class GatewayStorageProvider implements UserStorageProvider, UserLo
         }
         cachedUsers.cached(realm.getId(), model.getId(), StorageId.externalId(user.getId()), delegate.getUsername(),
                 delegate.getEmail(), client.config().maxStaleness());
+        fillCachedUser(user);
+    }
+
+    /**
+     * Fills the parts of a cached user that Keycloak loads on first use (role
+     * mappings, attributes, groups, required actions, stored credentials) now,
+     * from this session's copy of the user. Otherwise the first request to need
+     * one of them loads the user again, and the one that does is often another
+     * request: a login through the form needs the roles only in its code
+     * exchange, which then looked the user up at the gateway a second time. A
+     * login reads all of them anyway; here it costs no gateway call.
+     */
+    private void fillCachedUser(CachedUserModel user) {
+        try {
+            user.getRoleMappingsStream().forEach(role -> { });
+            user.getAttributes();
+            user.getGroupsStream().forEach(group -> { });
+            user.getRequiredActionsStream().forEach(action -> { });
+            user.credentialManager().getStoredCredentialsStream().forEach(credential -> { });
+        } catch (RuntimeException e) {
+            // Keycloak loads whatever is still missing on first use, as it would have anyway.
+            LOG.debugf("userstore-gateway '%s': filling the cached user '%s' failed: %s", model.getName(),
+                    user.getUsername(), e.toString());
+        }
     }
 
     // UserLookupProvider

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.keycloak.common.util.MultivaluedHashMap;
@@ -37,6 +38,13 @@ import org.keycloak.storage.adapter.AbstractUserAdapterFederatedStorage;
  * plus the federated grants and the realm's default roles. The base class
  * builds {@code getRoleMappingsStream}, {@code hasRole} and the realm/client
  * views from {@link #getRoleMappingsInternal()}, so that is the one hook needed.
+ *
+ * <p>What federated storage holds for the user (attributes, required actions)
+ * is read once per adapter, that is once per Keycloak session, and read again
+ * after this adapter writes there: a login asks for the user's attributes and
+ * required actions several times (the user profile, the enabled check, the
+ * grant), and without Keycloak's user cache (cache policy NO_CACHE) each ask
+ * was a query to Keycloak's database.
  */
 public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorage {
 
@@ -52,8 +60,10 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
     private final GatewayUser user;
     private final MissingRoleWarnings missingRoles;
     private Set<RoleModel> databaseRoles;
-    /** Read from federated storage on first use; this adapter lives for one session. */
-    private Boolean disabledInKeycloak;
+    /** The user's attributes in federated storage, read on first use; null again after a write. */
+    private MultivaluedHashMap<String, String> keycloakSide;
+    /** The user's required actions in federated storage, read on first use; null again after a write. */
+    private Set<String> requiredActions;
 
     GatewayUserAdapter(KeycloakSession session, RealmModel realm, ComponentModel storageProviderModel,
                        GatewayUser user, MissingRoleWarnings missingRoles) {
@@ -154,16 +164,27 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
         } else {
             getFederatedStorage().setSingleAttribute(realm, getId(), KEYCLOAK_DISABLED, Boolean.FALSE.toString());
         }
-        disabledInKeycloak = !enabled;
+        keycloakSide = null;
     }
 
     private boolean isDisabledInKeycloak() {
-        if (disabledInKeycloak == null) {
-            MultivaluedHashMap<String, String> keycloakSide = getFederatedStorage().getAttributes(realm, getId());
-            String value = keycloakSide == null ? null : keycloakSide.getFirst(KEYCLOAK_DISABLED);
-            disabledInKeycloak = Boolean.FALSE.toString().equalsIgnoreCase(value);
+        return Boolean.FALSE.toString().equalsIgnoreCase(keycloakSide().getFirst(KEYCLOAK_DISABLED));
+    }
+
+    /** This session's copy of the user's attributes in federated storage. */
+    private MultivaluedHashMap<String, String> keycloakSide() {
+        if (keycloakSide == null) {
+            MultivaluedHashMap<String, String> stored = getFederatedStorage().getAttributes(realm, getId());
+            keycloakSide = new MultivaluedHashMap<>();
+            if (stored != null) {
+                stored.forEach((name, values) -> keycloakSide.put(name, List.copyOf(nonNull(values))));
+            }
         }
-        return disabledInKeycloak;
+        return keycloakSide;
+    }
+
+    private static List<String> nonNull(List<String> values) {
+        return values == null ? List.of() : values.stream().filter(Objects::nonNull).toList();
     }
 
     @Override
@@ -199,6 +220,7 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
             requireUnchanged(name, value == null ? List.of() : List.of(value));
         } else {
             super.setSingleAttribute(name, value);
+            keycloakSide = null;
         }
     }
 
@@ -209,6 +231,7 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
             requireUnchanged(name, values == null ? List.of() : values);
         } else {
             super.setAttribute(name, values);
+            keycloakSide = null;
         }
     }
 
@@ -219,6 +242,7 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
             requireUnchanged(name, List.of());
         } else {
             super.removeAttribute(name);
+            keycloakSide = null;
         }
     }
 
@@ -231,7 +255,7 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
             List<String> values = databaseValues(name);
             return values.isEmpty() ? null : values.get(0);
         }
-        return super.getFirstAttribute(name);
+        return keycloakSide().getFirst(mapAttribute(name));
     }
 
     @Override
@@ -242,17 +266,14 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
         if (isDatabaseField(name)) {
             return databaseValues(name).stream();
         }
-        return super.getAttributeStream(name);
+        return keycloakSide().getOrDefault(mapAttribute(name), List.of()).stream();
     }
 
     @Override
     public Map<String, List<String>> getAttributes() {
         MultivaluedHashMap<String, String> attributes = new MultivaluedHashMap<>();
-        MultivaluedHashMap<String, String> keycloakSide = getFederatedStorage().getAttributes(realm, getId());
-        if (keycloakSide != null) {
-            keycloakSide.forEach((name, values) -> attributes.put(name, new ArrayList<>(values)));
-            attributes.remove(KEYCLOAK_DISABLED);
-        }
+        keycloakSide().forEach((name, values) -> attributes.put(name, new ArrayList<>(values)));
+        attributes.remove(KEYCLOAK_DISABLED);
         user.attributes().forEach((name, values) -> attributes.put(name, new ArrayList<>(values)));
         // Like Keycloak's own user store: the root fields are always present, null if unset.
         attributes.putSingle(UserModel.USERNAME, getUsername());
@@ -260,6 +281,57 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
         attributes.putSingle(UserModel.FIRST_NAME, getFirstName());
         attributes.putSingle(UserModel.LAST_NAME, getLastName());
         return attributes;
+    }
+
+    // Required actions: Keycloak's own, in federated storage.
+
+    @Override
+    public Stream<String> getRequiredActionsStream() {
+        if (requiredActions == null) {
+            requiredActions = super.getRequiredActionsStream()
+                    .collect(Collectors.toCollection(LinkedHashSet::new));
+        }
+        return requiredActions.stream();
+    }
+
+    @Override
+    public void addRequiredAction(String action) {
+        if (action != null && !requiredActionSet().contains(action)) {
+            super.addRequiredAction(action);
+            requiredActions = null;
+        }
+    }
+
+    @Override
+    public void addRequiredAction(RequiredAction action) {
+        if (action != null) {
+            addRequiredAction(action.name());
+        }
+    }
+
+    /**
+     * Removes the action if the user has it. Keycloak removes the profile check
+     * at every login whose profile is complete; for a user without it that is
+     * no write at all (as with Keycloak's user cache), instead of a delete.
+     */
+    @Override
+    public void removeRequiredAction(String action) {
+        if (action != null && requiredActionSet().contains(action)) {
+            super.removeRequiredAction(action);
+            requiredActions = null;
+        }
+    }
+
+    @Override
+    public void removeRequiredAction(RequiredAction action) {
+        if (action != null) {
+            removeRequiredAction(action.name());
+        }
+    }
+
+    private Set<String> requiredActionSet() {
+        getRequiredActionsStream();
+        return requiredActions;
     }
 
     // Roles

@@ -166,6 +166,11 @@ final class Fakes {
     static final class FederatedStorage {
         final Map<String, MultivaluedHashMap<String, String>> attributes = new HashMap<>();
         final Map<String, Set<RoleModel>> grants = new HashMap<>();
+        final Map<String, Set<String>> requiredActions = new HashMap<>();
+        /** How often the attributes and the required actions were read, and each write of a required action. */
+        final AtomicInteger attributeReads = new AtomicInteger();
+        final AtomicInteger requiredActionReads = new AtomicInteger();
+        final List<String> requiredActionWrites = new ArrayList<>();
         final UserFederatedStorageProvider provider;
 
         /** What Keycloak keeps in its federated credential storage, per user id. */
@@ -176,6 +181,7 @@ final class Fakes {
         FederatedStorage() {
             Map<String, Function<Object[], Object>> answers = new HashMap<>();
             answers.put("getAttributes", args -> {
+                attributeReads.incrementAndGet();
                 MultivaluedHashMap<String, String> stored = attributes.get(Objects.toString(args[1]));
                 return stored == null ? new MultivaluedHashMap<String, String>() : copy(stored);
             });
@@ -191,6 +197,20 @@ final class Fakes {
             });
             answers.put("removeAttribute", args -> {
                 attributesOf(args[1]).remove((String) args[2]);
+                return null;
+            });
+            answers.put("getRequiredActionsStream", args -> {
+                requiredActionReads.incrementAndGet();
+                return List.copyOf(actionsOf(args[1])).stream();
+            });
+            answers.put("addRequiredAction", args -> {
+                requiredActionWrites.add("add " + args[2]);
+                actionsOf(args[1]).add((String) args[2]);
+                return null;
+            });
+            answers.put("removeRequiredAction", args -> {
+                requiredActionWrites.add("remove " + args[2]);
+                actionsOf(args[1]).remove((String) args[2]);
                 return null;
             });
             answers.put("getRoleMappingsStream", args -> grantsOf(args[1]).stream());
@@ -234,6 +254,10 @@ final class Fakes {
 
         MultivaluedHashMap<String, String> attributesOf(Object userId) {
             return attributes.computeIfAbsent(Objects.toString(userId), id -> new MultivaluedHashMap<>());
+        }
+
+        Set<String> actionsOf(Object userId) {
+            return requiredActions.computeIfAbsent(Objects.toString(userId), id -> new LinkedHashSet<>());
         }
 
         Set<RoleModel> grantsOf(Object userId) {

@@ -11,13 +11,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,6 +32,7 @@ import org.keycloak.component.ComponentModel;
 import org.keycloak.credential.CredentialInput;
 import org.keycloak.models.ModelException;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.SubjectCredentialManager;
 import org.keycloak.models.UserModel;
 import org.keycloak.models.cache.CachedUserModel;
 import org.keycloak.models.credential.OTPCredentialModel;
@@ -300,6 +305,36 @@ class GatewayStorageProviderTest {
         CachedUsers.Entry entry = cachedUsers.takeAll("component-1").get(0);
         assertEquals(new CachedUsers.Entry("realm-test", "component-1", "1", "mmustermann",
                 "m.mustermann@example.test", 1_000_000, GatewayConfig.DEFAULT_MAX_STALENESS_MS), entry);
+    }
+
+    @Test
+    void onCache_userOfThisComponent_hasWhatKeycloakLoadsOnFirstUseLoadedAtOnce() {
+        gateway.on("GET", "/v1/users/1", StubGateway.json(TestUsers.MAX));
+        UserModel loaded = provider.getUserById(realmModel, "f:component-1:1");
+        List<String> read = new ArrayList<>();
+        Map<String, Function<Object[], Object>> answers = new HashMap<>();
+        answers.put("getId", args -> "f:component-1:1");
+        for (String method : List.of("getRoleMappingsStream", "getGroupsStream", "getRequiredActionsStream")) {
+            answers.put(method, args -> {
+                read.add(method);
+                return Stream.empty();
+            });
+        }
+        answers.put("getAttributes", args -> {
+            read.add("getAttributes");
+            return Map.of();
+        });
+        answers.put("credentialManager", args -> Fakes.proxy(SubjectCredentialManager.class, "credentials",
+                Map.of("getStoredCredentialsStream", a -> {
+                    read.add("getStoredCredentialsStream");
+                    return Stream.empty();
+                })));
+
+        provider.onCache(realmModel, Fakes.proxy(CachedUserModel.class, "cached user", answers), loaded);
+
+        assertEquals(List.of("getRoleMappingsStream", "getAttributes", "getGroupsStream", "getRequiredActionsStream",
+                "getStoredCredentialsStream"), read);
+        assertEquals(1, gateway.requests().size(), "all of it from the session's copy of the user");
     }
 
     @Test

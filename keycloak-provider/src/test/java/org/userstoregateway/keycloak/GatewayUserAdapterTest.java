@@ -316,4 +316,42 @@ class GatewayUserAdapterTest {
         assertFalse(user.hasRole(extra));
         assertTrue(storage.grantsOf("f:comp-1:1").isEmpty());
     }
+
+    @Test
+    void federatedAttributes_areReadOncePerSession_andAgainAfterTheAdapterWritesThem() {
+        storage.attributesOf("f:comp-1:1").putSingle("locale", "de");
+        GatewayUserAdapter user = adapter(MAX);
+
+        assertTrue(user.isEnabled());
+        assertEquals("de", user.getFirstAttribute("locale"));
+        assertEquals(List.of("de"), user.getAttributeStream("locale").toList());
+        assertEquals(List.of("de"), user.getAttributes().get("locale"));
+        assertEquals(1, storage.attributeReads.get(), "one read for the enabled check and every attribute view");
+
+        user.setSingleAttribute("locale", "fr");
+        assertEquals("fr", user.getFirstAttribute("locale"));
+        user.setEnabled(false);
+        assertFalse(user.isEnabled());
+        assertEquals(3, storage.attributeReads.get(), "read again after each write");
+        assertEquals(1, adapter(MAX).getAttributes().get("locale").size(), "another session reads for itself");
+    }
+
+    @Test
+    void requiredActions_areReadOncePerSession_andAnAbsentOneIsNotRemoved() {
+        GatewayUserAdapter user = adapter(MAX);
+
+        user.removeRequiredAction(UserModel.RequiredAction.VERIFY_PROFILE);
+        user.removeRequiredAction("VERIFY_PROFILE");
+        assertEquals(List.of(), user.getRequiredActionsStream().toList());
+        assertEquals(List.of(), storage.requiredActionWrites, "nothing to remove, nothing written");
+        assertEquals(1, storage.requiredActionReads.get());
+
+        user.addRequiredAction(UserModel.RequiredAction.UPDATE_PASSWORD);
+        user.addRequiredAction("UPDATE_PASSWORD");
+        assertEquals(List.of("UPDATE_PASSWORD"), user.getRequiredActionsStream().toList());
+        user.removeRequiredAction("UPDATE_PASSWORD");
+        assertEquals(List.of(), user.getRequiredActionsStream().toList());
+        assertEquals(List.of("add UPDATE_PASSWORD", "remove UPDATE_PASSWORD"), storage.requiredActionWrites);
+        assertEquals(Set.of(), storage.actionsOf("f:comp-1:1"));
+    }
 }
