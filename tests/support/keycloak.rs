@@ -148,6 +148,17 @@ fn private_home(prefix: &str) -> Result<(PathBuf, PathBuf), String> {
     Ok((base_dir, home))
 }
 
+/// A server of the caller's own, started like the shared one but with the
+/// `kc.sh` arguments `args` (beside the HTTP address) and the environment
+/// `env`: e.g. a benchmark's, logging at plain INFO.
+pub async fn started_with(args: &[&str], env: &[(&str, &str)]) -> Keycloak {
+    let started = async {
+        let (base_dir, home) = private_home("keycloak")?;
+        launch_on(base_dir, home, args, env).await
+    };
+    started.await.unwrap_or_else(|message| panic!("{message}"))
+}
+
 async fn start() -> Result<Keycloak, String> {
     let (base_dir, home) = private_home("keycloak")?;
     let args = [
@@ -194,7 +205,10 @@ async fn launch_on(
 /// A home built for production mode (`kc.sh build --db=postgres`, caches
 /// clustered, the default), for [`cluster_node`]; its path.
 pub fn production_home() -> PathBuf {
-    let (_, home) = private_home("keycloak-build").unwrap_or_else(|m| panic!("{m}"));
+    let (base_dir, home) = private_home("keycloak-build").unwrap_or_else(|m| panic!("{m}"));
+    // Nothing runs there; the watchdog only removes the copy (some 170 MB,
+    // in RAM under /dev/shm) when the test process is gone.
+    Watchdog::spawn(&base_dir, "TERM").unwrap_or_else(|m| panic!("{m}"));
     let output = Command::new(home.join("bin/kc.sh"))
         .args(["build", "--db=postgres", "--health-enabled=true"])
         .stdin(Stdio::null())
@@ -674,7 +688,7 @@ impl Keycloak {
 pub const BROWSER_REDIRECT: &str = "http://127.0.0.1/e2e-callback";
 
 /// The `Cookie` header a browser would send back for these `Set-Cookie`s.
-fn cookie_header(headers: &reqwest::header::HeaderMap) -> String {
+pub fn cookie_header(headers: &reqwest::header::HeaderMap) -> String {
     headers
         .get_all("set-cookie")
         .iter()
@@ -684,7 +698,7 @@ fn cookie_header(headers: &reqwest::header::HeaderMap) -> String {
 }
 
 /// The login form's action URL, HTML entities undone.
-fn form_action(html: &str) -> Option<String> {
+pub fn form_action(html: &str) -> Option<String> {
     let form = &html[html.find("id=\"kc-form-login\"")?..];
     let start = form.find("action=\"")? + "action=\"".len();
     let end = start + form[start..].find('"')?;
