@@ -30,7 +30,7 @@ JAVA = [
                         "org.userstoregateway.keycloak.GatewayClient.verifyPassword"]),
     ("Keycloak federated storage (JPA)", ["org.keycloak.storage.jpa.JpaUserFederatedStorageProvider",
                                           "org.keycloak.storage.federated."]),
-    ("Keycloak user storage manager (local lookup first)", ["org.keycloak.models.jpa.JpaUserProvider"]),
+    ("Keycloak's local lookup before the provider", ["org.keycloak.models.jpa.JpaUserProvider"]),
     ("password hashing in Keycloak", ["org.keycloak.credential.hash.", "org.bouncycastle.crypto.generators.Argon2",
                                       "com.sun.crypto.provider.PBKDF2"]),
     ("provider: other", ["org.userstoregateway."]),

@@ -312,7 +312,8 @@ public final class GatewayUserAdapter extends AbstractUserAdapterFederatedStorag
     /**
      * Removes the action if the user has it. Keycloak removes the profile check
      * at every login whose profile is complete; for a user without it that is
-     * no write at all (as with Keycloak's user cache), instead of a delete.
+     * no call at all (as with Keycloak's user cache), instead of a locking
+     * query and a flush of Keycloak's database session.
      */
     @Override
     public void removeRequiredAction(String action) {
