@@ -88,14 +88,15 @@ use reqwest::header::{COOKIE, LOCATION};
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::bench::{
-    clock_ticks_per_second, cpu_ticks, cpus, keycloak_log_summary, keycloak_version, load_average,
-    machine, ms, number_from_env, process_tree, real_run, thread_cpu_ticks, toml_string, verdict,
-    write_json, Percentiles, XorShift,
+    bench_dir, clock_ticks_per_second, cpu_ticks, cpus, keycloak_log_summary, keycloak_version,
+    load_average, machine, ms, number_from_env, process_tree, real_run, thread_cpu_ticks,
+    toml_string, verdict, write_json, Percentiles, XorShift,
 };
 use support::faults::GatewayProcess;
 use support::gateway::TOKEN;
 use support::keycloak::{
-    cookie_header, form_action, started_with, Keycloak, Realm, BROWSER_REDIRECT,
+    cookie_header, form_action, started_with, Keycloak, Realm, AUTHORIZATION_QUERY,
+    BROWSER_REDIRECT,
 };
 use support::ldap::{
     slapd_version, Bind, BindConnection, LdapUser, Slapd, PEOPLE, ROOT_DN, ROOT_PASSWORD,
@@ -926,12 +927,7 @@ async fn form_login(
 ) -> Result<(), String> {
     let page = http
         .get(&endpoints.auth)
-        .query(&[
-            ("client_id", "testclient"),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("redirect_uri", BROWSER_REDIRECT),
-        ])
+        .query(&AUTHORIZATION_QUERY)
         .send()
         .await
         .map_err(|e| format!("login page: {e}"))?;
@@ -1704,20 +1700,6 @@ impl Profiler {
             "perf": "perf record -F 499 -g -p <gateway pid>",
         })
     }
-}
-
-/// `target/bench`, where [`write_json`] writes too, made and absolute (the
-/// JVM writes its recordings from a working directory of its own).
-fn bench_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
-            PathBuf::from,
-        )
-        .join("bench");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    dir.canonicalize()
-        .with_context(|| format!("resolving {}", dir.display()))
 }
 
 fn written(file: &Path) -> bool {

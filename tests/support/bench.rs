@@ -194,9 +194,9 @@ pub fn toml_string(text: &str) -> String {
     out
 }
 
-/// Writes `document` as `target/bench/<name>.json` (under `CARGO_TARGET_DIR`
-/// when that is set) and returns the path.
-pub fn write_json(name: &str, document: &Value) -> anyhow::Result<PathBuf> {
+/// `target/bench` (under `CARGO_TARGET_DIR` when that is set), made, as an
+/// absolute path: where the benchmarks write their JSON and recordings.
+pub fn bench_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(
             || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
@@ -204,7 +204,13 @@ pub fn write_json(name: &str, document: &Value) -> anyhow::Result<PathBuf> {
         )
         .join("bench");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(format!("{name}.json"));
+    dir.canonicalize()
+        .with_context(|| format!("resolving {}", dir.display()))
+}
+
+/// Writes `document` as `<bench_dir>/<name>.json` and returns the path.
+pub fn write_json(name: &str, document: &Value) -> anyhow::Result<PathBuf> {
+    let path = bench_dir()?.join(format!("{name}.json"));
     std::fs::write(&path, serde_json::to_string_pretty(document)?)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)

@@ -626,12 +626,7 @@ impl Keycloak {
                 "{}/realms/{}/protocol/openid-connect/auth",
                 self.base, realm.name
             ))
-            .query(&[
-                ("client_id", "testclient"),
-                ("response_type", "code"),
-                ("scope", "openid"),
-                ("redirect_uri", BROWSER_REDIRECT),
-            ])
+            .query(&AUTHORIZATION_QUERY)
             .send()
             .await
             .expect("login page");
@@ -686,6 +681,15 @@ impl Keycloak {
 /// Where the test client's browser logins return to; nothing listens there,
 /// the test reads the code from the redirect itself.
 pub const BROWSER_REDIRECT: &str = "http://127.0.0.1/e2e-callback";
+
+/// The query of the authorization request that opens the login form of
+/// `testclient`.
+pub const AUTHORIZATION_QUERY: [(&str, &str); 4] = [
+    ("client_id", "testclient"),
+    ("response_type", "code"),
+    ("scope", "openid"),
+    ("redirect_uri", BROWSER_REDIRECT),
+];
 
 /// The `Cookie` header a browser would send back for these `Set-Cookie`s.
 pub fn cookie_header(headers: &reqwest::header::HeaderMap) -> String {
