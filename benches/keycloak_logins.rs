@@ -90,7 +90,7 @@ use serde_json::{json, Value};
 use support::bench::{
     bench_dir, clock_ticks_per_second, cpu_ticks, cpus, keycloak_log_summary, keycloak_version,
     load_average, machine, ms, number_from_env, process_tree, real_run, thread_cpu_ticks,
-    toml_string, verdict, write_json, Percentiles, XorShift,
+    thread_ticks, toml_string, verdict, write_json, Percentiles, XorShift,
 };
 use support::faults::GatewayProcess;
 use support::gateway::TOKEN;
@@ -1232,17 +1232,45 @@ fn group_of(pid: u32, comm: &str) -> &'static str {
     }
 }
 
-/// CPU ticks of this process and every process below it.
-struct CpuSnapshot(HashMap<u32, (&'static str, u64)>);
+/// Keycloak's threads, by name, in groups of their own (beside the process
+/// groups, not in the totals): where its CPU goes besides its request threads.
+fn thread_group_of(name: &str) -> &'static str {
+    if name.starts_with("executor-thread") {
+        "keycloak threads: request workers"
+    } else if name.starts_with("HttpClient") {
+        "keycloak threads: HTTP client to the gateway"
+    } else if name.contains("CompilerThre") {
+        "keycloak threads: JIT compiler"
+    } else if name.starts_with("GC Thread") || name.starts_with("G1 ") {
+        "keycloak threads: GC"
+    } else if name.starts_with("vert.x-eventloo") {
+        "keycloak threads: Vert.x event loops"
+    } else {
+        "keycloak threads: other"
+    }
+}
+
+/// Keys of Keycloak's threads in a [`CpuSnapshot`], apart from process ids.
+const THREAD_KEY: u64 = 1 << 40;
+
+/// CPU ticks of this process and every process below it, and of Keycloak's threads.
+struct CpuSnapshot(HashMap<u64, (&'static str, u64)>);
 
 impl CpuSnapshot {
     fn take() -> Self {
-        Self(
-            process_tree(std::process::id())
-                .into_iter()
-                .filter_map(|(pid, comm)| Some((pid, (group_of(pid, &comm), cpu_ticks(pid).ok()?))))
-                .collect(),
-        )
+        let mut ticks = HashMap::new();
+        for (pid, comm) in process_tree(std::process::id()) {
+            let group = group_of(pid, &comm);
+            if let Ok(t) = cpu_ticks(pid) {
+                ticks.insert(u64::from(pid), (group, t));
+            }
+            if group == "keycloak" {
+                for (tid, name, t) in thread_ticks(pid) {
+                    ticks.insert(THREAD_KEY | u64::from(tid), (thread_group_of(&name), t));
+                }
+            }
+        }
+        Self(ticks)
     }
 
     /// CPU seconds by group since `before`; a process born since counts from zero.
@@ -1992,6 +2020,22 @@ impl Report<'_> {
                     cpu.join(" / "),
                     series.cpu_per_login_total()
                 );
+            }
+        }
+        println!();
+        println!("Keycloak's CPU ms per login by thread during the turns:");
+        for mode in Mode::ALL {
+            for realm in self.realms {
+                let series = realm.series(mode);
+                let threads: Vec<String> = series
+                    .cpu
+                    .keys()
+                    .filter_map(|group| {
+                        let name = group.strip_prefix("keycloak threads: ")?;
+                        Some(format!("{name} {:.2}", series.cpu_per_login(group)))
+                    })
+                    .collect();
+                println!("{:<5} {}: {}", mode.name(), realm.label, threads.join(", "));
             }
         }
         println!();

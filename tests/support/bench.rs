@@ -140,18 +140,41 @@ pub fn machine() -> Value {
 
 /// utime + stime of `/proc/<pid>/stat`, in clock ticks.
 pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .with_context(|| format!("reading /proc/{pid}/stat"))?;
+    Ok(stat_ticks(&format!("/proc/{pid}/stat"))?.1)
+}
+
+/// The threads of process `pid`: id, name and CPU ticks (user + system),
+/// from `/proc/<pid>/task/*/stat`; threads that end while being read are left out.
+pub fn thread_ticks(pid: u32) -> Vec<(u32, String, u64)> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|task| {
+            let task = task.ok()?;
+            let tid = task.file_name().to_str()?.parse().ok()?;
+            let (name, ticks) = stat_ticks(&task.path().join("stat").to_string_lossy()).ok()?;
+            Some((tid, name, ticks))
+        })
+        .collect()
+}
+
+/// The command name and user + system CPU ticks of a `stat` file of /proc.
+fn stat_ticks(path: &str) -> anyhow::Result<(String, u64)> {
+    let stat = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
     // The command name may hold spaces; the fields after it start with the state (field 3).
-    let rest = stat
+    let (head, rest) = stat
         .rsplit_once(") ")
-        .map(|(_, rest)| rest)
-        .context("unexpected /proc/<pid>/stat")?;
+        .with_context(|| format!("unexpected {path}"))?;
+    let name = head
+        .split_once(" (")
+        .map_or("", |(_, name)| name)
+        .to_owned();
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    ensure!(fields.len() > 12, "short /proc/{pid}/stat");
+    ensure!(fields.len() > 12, "short {path}");
     let utime: u64 = fields[11].parse()?;
     let stime: u64 = fields[12].parse()?;
-    Ok(utime + stime)
+    Ok((name, utime + stime))
 }
 
 /// Clock ticks per second of `/proc/<pid>/stat` times.
